@@ -1,0 +1,206 @@
+import { asyncScheduler, concatMap, from, lastValueFrom, mergeMap, type SchedulerLike, Subject, defaultIfEmpty, merge, ignoreElements, finalize, tap } from 'rxjs';
+import type { Envelope } from '../core/envelope.js';
+import { errorMessage } from '../core/errors.js';
+import { ManualGate } from '../core/flow-gate.js';
+import type { Logger } from '../core/logger.js';
+import { METRIC, type Metrics } from '../core/metrics.js';
+import type { Catalog, DeadLetter, DeadLetterSink, Enricher, Sink, Source, SourceContext } from '../core/ports.js';
+import type { BatchingConfig, PartitioningConfig } from '../config/schema.js';
+import { type BatchItem, batchByPartition, type FlushRequest, type PendingBatch } from './batch.js';
+import type { DecodeResult } from './decode/types.js';
+import { decodeFailure } from './decode/types.js';
+import { DeliveryLedger } from './delivery-ledger.js';
+import { enrichPoll } from './enrich.js';
+import { normalize, type NormalizeOptions } from './normalize.js';
+import { Partitioner } from './partition.js';
+import { deliverWithRetry } from './deliver.js';
+
+export interface PipelinePorts {
+  readonly source: Source;
+  readonly enricher: Enricher;
+  readonly sink: Sink;
+  readonly dlq: DeadLetterSink;
+  readonly catalog: Catalog;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Drives batch ages; a TestScheduler in marble tests. */
+  readonly scheduler?: SchedulerLike;
+  readonly now?: () => number;
+}
+
+export interface PipelineOptions {
+  /** Raw table name: the first folder of every object key and the catalog table. */
+  readonly table: string;
+  readonly batching: BatchingConfig;
+  readonly partitioning: PartitioningConfig;
+  readonly maxRecordBytes: number;
+  readonly decodeDynamoDb?: (record: unknown) => DecodeResult;
+}
+
+export interface PipelineSummary {
+  readonly received: number;
+  readonly written: number;
+  readonly deadLettered: number;
+  readonly objects: number;
+  readonly partitions: number;
+  readonly commits: number;
+}
+
+export interface RunningPipeline {
+  /** Settles when the source has ended and everything received is delivered and checkpointed. */
+  readonly done: Promise<PipelineSummary>;
+  /** Stops reading, flushes open batches, commits, and resolves with the summary. */
+  stop(): Promise<PipelineSummary>;
+  /** Flushes open batches (of some shards) and waits until they are checkpointed. */
+  flush(shardKeys?: readonly string[]): Promise<void>;
+  stats(): PipelineSummary & { inFlight: number; watermark: number; lagByShard: Record<string, number> };
+}
+
+/** Memory a buffered record holds beyond its payload bytes (the JS object and its strings). */
+const RECORD_OVERHEAD_BYTES = 600;
+
+export interface LetterGroup {
+  readonly shardKey: string;
+  readonly letters: DeadLetter[];
+  readonly indices: number[];
+}
+
+/**
+ * The one pipeline every run mode uses:
+ * source → normalize → enrich → partition → batch → sink → ack → checkpoint → catalog.
+ */
+export function buildPipeline(ports: PipelinePorts, options: PipelineOptions): { start(): RunningPipeline } {
+  return { start: () => start(ports, options) };
+}
+
+function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline {
+  const { source, log, metrics } = ports;
+  const scheduler = ports.scheduler ?? asyncScheduler;
+  const now = ports.now ?? Date.now;
+  const b = options.batching;
+  const gate = new ManualGate();
+  const ledger = new DeliveryLedger(source, ports.catalog, options.table, log, metrics, (inFlight) => gate.set(inFlight < b.maxInFlightRecords));
+  const partitioner = new Partitioner(options.partitioning.extraKeys);
+  const flushRequests = new Subject<FlushRequest>();
+  const letters$ = new Subject<LetterGroup>();
+  const norm: NormalizeOptions = {
+    maxRecordBytes: options.maxRecordBytes,
+    decodeDynamoDb: options.decodeDynamoDb ?? (() => decodeFailure('RECORD_INVALID', 'DynamoDB stream records are not decodable in this configuration')),
+    now,
+  };
+  let written = 0;
+  let deadLettered = 0;
+  let objects = 0;
+  let stopping = false;
+
+  const flush = async (shardKeys?: readonly string[]): Promise<void> => {
+    await new Promise<void>((resolve) => flushRequests.next({ shardKeys, done: resolve }));
+    await ledger.whenCommitted(shardKeys);
+  };
+
+  const ctx: SourceContext = { gate, log, metrics, flush };
+
+  const processPoll = async (poll: readonly Envelope[]): Promise<BatchItem[]> => {
+    const good: Array<{ env: Envelope; shardKey: string; index: number; change: import('../core/model.js').InventoryChange }> = [];
+    const groups = new Map<string, LetterGroup>();
+    const letter = (shardKey: string, index: number, l: DeadLetter) => {
+      let g = groups.get(shardKey);
+      if (!g) groups.set(shardKey, (g = { shardKey, letters: [], indices: [] }));
+      g.letters.push(l);
+      g.indices.push(index);
+    };
+    for (const env of poll) {
+      const { shardKey, index } = ledger.receive(env.position);
+      const n = normalize(env, norm);
+      if (n.ok) good.push({ env, shardKey, index, change: n.change });
+      else letter(shardKey, index, n.letter);
+    }
+    if (poll.length > 0) metrics.inc(METRIC.received, { source: source.kind }, poll.length);
+    const items: BatchItem[] = [];
+    if (good.length > 0) {
+      const outcome = await enrichPoll(ports.enricher, good.map((g) => g.change), b.enrichBatchRecords, log, metrics);
+      for (const g of good) {
+        const enriched = outcome.enriched.get(g.change.eventId);
+        if (enriched) {
+          items.push({ change: enriched, position: g.env.position, shardKey: g.shardKey, index: g.index, size: g.env.size + RECORD_OVERHEAD_BYTES, partition: partitioner.partitionOf(enriched) });
+        } else {
+          const r = outcome.rejected.get(g.change.eventId);
+          letter(g.shardKey, g.index, {
+            position: g.env.position,
+            code: r?.code ?? 'ENRICHMENT_FAILED',
+            reason: r?.reason ?? 'enricher returned neither the change nor a rejection',
+            payload: g.env.payload,
+            receivedAt: g.env.receivedAt,
+          });
+        }
+      }
+    }
+    for (const g of groups.values()) letters$.next(g);
+    return items;
+  };
+
+  const writeBatch = async (pb: PendingBatch): Promise<void> => {
+    const started = now();
+    const object = await deliverWithRetry(() => ports.sink.write(pb.batch), `write ${pb.batch.partition.path} (${pb.batch.records.length} records)`, log, metrics);
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const r of pb.batch.records) {
+      if (r.eventTime < min) min = r.eventTime;
+      if (r.eventTime > max) max = r.eventTime;
+    }
+    const done = now();
+    const recs = pb.batch.records;
+    for (const r of [recs[0], recs[recs.length >> 1], recs[recs.length - 1]]) if (r) metrics.observe(METRIC.eventToLakeSeconds, (done - r.ingestTime) / 1000);
+    metrics.observe(METRIC.flushSeconds, (done - started) / 1000);
+    written += recs.length;
+    objects++;
+    ledger.deliver(pb.shardKey, pb.indices, { object, minEventTime: min, maxEventTime: max });
+  };
+
+  const writeLetters = async (g: LetterGroup): Promise<void> => {
+    await deliverWithRetry(() => ports.dlq.write(g.letters), `dead-letter ${g.letters.length} records of ${g.shardKey}`, log, metrics);
+    for (const l of g.letters) {
+      metrics.inc(METRIC.deadLettered, { source: l.position.source, code: l.code });
+      log.warn({ position: l.position, code: l.code, reason: l.reason }, 'record sent to the DLQ');
+    }
+    deadLettered += g.letters.length;
+    ledger.deliver(g.shardKey, g.indices);
+  };
+
+  const records$ = source.open(ctx).pipe(
+    concatMap((poll) => from(processPoll(poll))),
+    finalize(() => letters$.complete()),
+    batchByPartition({ maxRecords: b.maxRecords, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, memoryBudgetBytes: b.memoryBudgetBytes }, flushRequests, scheduler),
+    tap((pb) => metrics.observe(METRIC.batchRecords, pb.batch.records.length)),
+    mergeMap(writeBatch, b.writeConcurrency),
+  );
+  const letterWrites$ = letters$.pipe(mergeMap(writeLetters, 2));
+
+  const summary = (): PipelineSummary => {
+    const s = ledger.stats();
+    return { received: s.received, written, deadLettered, objects, partitions: s.partitions, commits: s.commits };
+  };
+
+  const done = lastValueFrom(merge(letterWrites$, records$).pipe(ignoreElements(), defaultIfEmpty(undefined)))
+    .then(async () => {
+      await ledger.drain();
+      const s = summary();
+      log.info({ ...s, stopping }, 'pipeline finished');
+      return s;
+    })
+    .catch(async (err: unknown) => {
+      log.error({ err }, `pipeline failed: ${errorMessage(err)}`);
+      throw err;
+    });
+
+  return {
+    done,
+    stop: async () => {
+      stopping = true;
+      await source.stop();
+      return done;
+    },
+    flush,
+    stats: () => ({ ...summary(), inFlight: ledger.inFlight, watermark: ledger.watermark(), lagByShard: ledger.lagByShard() }),
+  };
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { EVENT_TYPES } from '../../core/model.js';
+import { type ChangeFields, type DecodeResult, decodeFailure } from './types.js';
+
+const id = z.string().min(1).max(512);
+
+/** The canonical wire event (file lines, Kinesis data, Kafka values). Extra fields are ignored. */
+export const CanonicalEvent = z.object({
+  eventType: z.enum(EVENT_TYPES),
+  sku: id,
+  warehouseId: id,
+  quantityBefore: z.number().int().nullable().optional(),
+  quantityAfter: z.number().int().nullable().optional(),
+  delta: z.number().int().optional(),
+  orderId: id.nullable().optional(),
+  customerId: id.nullable().optional(),
+  eventTime: z.union([z.number(), z.string()]),
+});
+
+const MIN_TIME = Date.UTC(2000, 0, 1);
+const MAX_TIME = Date.UTC(2100, 0, 1);
+
+/**
+ * Epoch milliseconds from an ISO-8601 string or a number. Numbers below 1e11 are taken as epoch
+ * seconds (1e11 ms is 1973, 1e11 s is year 5138), because producers send both.
+ */
+export function parseEventTime(v: number | string): number | string {
+  let ms: number;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return 'eventTime is not a finite number';
+    ms = Math.round(v < 1e11 ? v * 1000 : v);
+  } else {
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return `eventTime "${v.slice(0, 40)}" is not an ISO-8601 date-time`;
+    ms = Date.parse(v);
+    if (Number.isNaN(ms)) return `eventTime "${v.slice(0, 40)}" is not a valid date-time`;
+  }
+  if (ms < MIN_TIME || ms >= MAX_TIME) return `eventTime ${JSON.stringify(v)} is outside the years 2000..2099`;
+  return ms;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`)
+    .join('; ');
+}
+
+export function decodeCanonical(value: unknown): DecodeResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return decodeFailure('RECORD_INVALID', `expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
+  }
+  const parsed = CanonicalEvent.safeParse(value);
+  if (!parsed.success) return decodeFailure('RECORD_INVALID', describe(parsed.error));
+  const e = parsed.data;
+  const eventTime = parseEventTime(e.eventTime);
+  if (typeof eventTime === 'string') return decodeFailure('RECORD_INVALID', eventTime);
+  const before = e.quantityBefore ?? null;
+  const after = e.quantityAfter ?? null;
+  let delta = e.delta;
+  if (delta === undefined) {
+    if (before === null || after === null) return decodeFailure('RECORD_INVALID', 'delta is missing and cannot be derived (needs quantityBefore and quantityAfter)');
+    delta = after - before;
+  } else if (before !== null && after !== null && after - before !== delta) {
+    return decodeFailure('RECORD_INVALID', `delta ${delta} contradicts quantityAfter - quantityBefore = ${after - before}`);
+  }
+  const fields: ChangeFields = {
+    eventType: e.eventType,
+    sku: e.sku,
+    warehouseId: e.warehouseId,
+    quantityBefore: before,
+    quantityAfter: after,
+    delta,
+    orderId: e.orderId ?? null,
+    customerId: e.customerId ?? null,
+    eventTime,
+  };
+  return { ok: true, fields };
+}
