@@ -24,7 +24,7 @@ const options = (over: Partial<BatchingConfig> = {}) => ({
   maxRecordBytes: 10_000,
 });
 
-function ports(source: ArraySource, sink = new MemorySink()): PipelinePorts & { sink: MemorySink; dlq: MemoryDlq; catalog: MemoryCatalog; metrics: MemoryMetrics } {
+function ports(source: ArraySource, sink = new MemorySink()): PipelinePorts & { source: ArraySource; sink: MemorySink; dlq: MemoryDlq; catalog: MemoryCatalog; metrics: MemoryMetrics } {
   return { source, sink, dlq: new MemoryDlq(), catalog: new MemoryCatalog(), enricher: passThrough, log: SILENT_LOGGER, metrics: new MemoryMetrics() };
 }
 
