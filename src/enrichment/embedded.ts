@@ -1,0 +1,56 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { Logger } from '../core/logger.js';
+import type { ConnectionTarget } from './connection.js';
+import { postgresSampleSql, type SampleTables } from './sample-data.js';
+
+export interface EmbeddedPostgres {
+  readonly db: PGlite;
+  readonly host: string;
+  readonly port: number;
+  /** What the pg adapter connects with: user postgres, database postgres, no password. */
+  target(poolSize: number): ConnectionTarget;
+  stop(): Promise<void>;
+}
+
+/**
+ * An in-process PostgreSQL (PGlite, WASM) behind a loopback wire-protocol socket on a free port,
+ * so the demo enriches through exactly the same `pg` adapter as production, with no server.
+ */
+export async function startEmbeddedPostgres(opts: { maxConnections?: number; log?: Logger } = {}): Promise<EmbeddedPostgres> {
+  const db = new PGlite();
+  await db.waitReady;
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: opts.maxConnections ?? 4 });
+  await server.start();
+  const conn = server.getServerConn();
+  const port = Number(conn.slice(conn.lastIndexOf(':') + 1));
+  opts.log?.info({ db: `embedded postgres 127.0.0.1:${port}` }, 'embedded PostgreSQL (PGlite) listening');
+  return {
+    db,
+    host: '127.0.0.1',
+    port,
+    target: (poolSize) => ({
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      database: 'postgres',
+      password: undefined,
+      tls: undefined,
+      poolSize,
+      label: `embedded postgres 127.0.0.1:${port}/postgres`,
+    }),
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+/** Creates the sample tables and fills them (idempotent); the demo and tests reuse it. */
+export async function seedSampleData(
+  db: Pick<PGlite, 'exec'>,
+  counts: { customers: number; orders: number },
+  tables: SampleTables = { customers: 'customers', orders: 'orders' },
+): Promise<void> {
+  for (const sql of postgresSampleSql(tables, counts)) await db.exec(sql);
+}

@@ -1,0 +1,60 @@
+import pg from 'pg';
+import type { Logger } from '../core/logger.js';
+import type { ConnectionTarget } from './connection.js';
+import type { Redact } from './db-errors.js';
+import { CUSTOMER_ALIAS, KEY_ALIAS, type LookupSpec, quoteName, selectClause } from './identifiers.js';
+import { type LookupClient, type LookupRow, toLookupRows } from './lookup-client.js';
+
+/**
+ * PostgreSQL through a `pg` pool. Keys travel as one text[] parameter (`= ANY($1)`), so a batch
+ * is one round trip and no key value is ever part of the SQL text.
+ */
+export class PgLookupClient implements LookupClient {
+  readonly dialect = 'postgres' as const;
+  readonly maxKeysPerQuery = 1_000_000;
+  readonly label: string;
+  private readonly pool: pg.Pool;
+  private readonly sql = new Map<string, string>();
+
+  constructor(target: ConnectionTarget, opts: { queryTimeoutMs: number; connectTimeoutMs: number; log: Logger; redact: Redact }) {
+    this.label = target.label;
+    this.pool = new pg.Pool({
+      host: target.host,
+      port: target.port,
+      ...(target.user !== undefined ? { user: target.user } : {}),
+      ...(target.database !== undefined ? { database: target.database } : {}),
+      ...(target.password !== undefined ? { password: target.password } : {}),
+      ssl: target.tls ? { ...target.tls } : false,
+      max: target.poolSize,
+      connectionTimeoutMillis: opts.connectTimeoutMs,
+      // The server cancels a slow lookup; the client-side timer is the backstop for a dead network.
+      statement_timeout: opts.queryTimeoutMs,
+      query_timeout: opts.queryTimeoutMs + 1_000,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      application_name: 'inventory-integrator',
+    });
+    // An idle client whose backend was terminated (restart, failover, pg_terminate_backend)
+    // emits 'error'; the pool drops it and connects afresh on next use. Without this listener
+    // the error would crash the process.
+    this.pool.on('error', (err) => opts.log.warn({ err: { message: opts.redact(err.message), code: (err as { code?: string }).code } }, 'idle enrichment connection lost; it will be replaced'));
+  }
+
+  async select(spec: LookupSpec, keys: readonly string[]): Promise<LookupRow[]> {
+    let sql = this.sql.get(spec.name);
+    if (!sql) {
+      sql = `${selectClause(spec, 'postgres')} WHERE ${quoteName(spec.key, 'postgres')} = ANY($1)`;
+      this.sql.set(spec.name, sql);
+    }
+    // PostgreSQL text cannot hold NUL, so such a key cannot exist; sending it would fail the batch.
+    const values = keys.some((k) => k.includes('\u0000')) ? keys.filter((k) => !k.includes('\u0000')) : keys;
+    if (values.length === 0) return [];
+    // A named statement is parsed and planned once per connection.
+    const res = await this.pool.query<Record<string, unknown>>({ name: `inventory_enrich_${spec.name}`, text: sql, values: [values] });
+    return toLookupRows(spec, res.rows, KEY_ALIAS, CUSTOMER_ALIAS);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
