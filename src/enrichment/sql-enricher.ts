@@ -86,7 +86,7 @@ export class SqlEnricher implements Enricher {
       } catch (raw) {
         const err = toLookupError(raw, `${spec.name} lookup on ${this.client.label}`, this.deps.redact);
         if (!err.retriable) {
-          throw new IntegratorError('CONFIG_INVALID', `enrichment.lookups: ${err.message}`, { cause: err });
+          throw new IntegratorError('CONFIG_INVALID', `enrichment: ${err.message} (check the connection settings, grants, and lookups table and column names)`, { cause: err });
         }
         this.deps.log.warn({ db: this.client.label, err: { message: err.message } }, 'enrichment database not reachable at start-up; lookups will retry');
         return;
