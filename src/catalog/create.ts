@@ -1,0 +1,67 @@
+import { GlueClient } from '@aws-sdk/client-glue';
+import type { AwsClientConfig } from '../config/aws.js';
+import { IntegratorError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import type { Catalog } from '../core/ports.js';
+import type { CatalogConfig } from './config.js';
+import { LocalDuckDbCatalog } from './duckdb-catalog.js';
+import type { GlueSend } from './glue-call.js';
+import { GlueCatalog } from './glue-catalog.js';
+
+/** For catalog.type none: committed partitions are simply not catalogued. */
+export const NO_CATALOG: Catalog = {
+  partitionsCommitted: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+export interface CatalogConfigSlice {
+  readonly catalog: CatalogConfig;
+  /** The sink's table (its folder in the lake) and object format. */
+  readonly sink: { readonly table: string; readonly format: 'parquet' | 'ndjson' };
+}
+
+export interface CatalogDeps {
+  /** Injected Glue client (tests, emulators); built from catalog.aws when absent. */
+  readonly glue?: GlueSend;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Where the lake is: a local directory, or s3://bucket/prefix. */
+  readonly lakeRoot: string;
+}
+
+export function glueClientFor(aws: AwsClientConfig): GlueClient {
+  return new GlueClient({
+    region: aws.region,
+    maxAttempts: aws.maxAttempts,
+    ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
+    ...(aws.accessKeyId && aws.secretAccessKey ? { credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } } : {}),
+  });
+}
+
+/** Builds the configured catalog; a configuration that cannot work fails here, at start-up. */
+export function createCatalog(config: CatalogConfigSlice, deps: CatalogDeps): Catalog {
+  const cfg = config.catalog;
+  try {
+    switch (cfg.type) {
+      case 'none':
+        return NO_CATALOG;
+      case 'duckdb':
+        if (config.sink.format !== 'parquet') {
+          throw new Error('catalog.type "duckdb" builds the curated layer from Parquet; set sink.format to parquet');
+        }
+        return new LocalDuckDbCatalog(cfg, { log: deps.log, metrics: deps.metrics, lakeRoot: deps.lakeRoot, table: config.sink.table });
+      case 'glue':
+        return new GlueCatalog(cfg, {
+          glue: deps.glue ?? glueClientFor(cfg.aws),
+          log: deps.log,
+          metrics: deps.metrics,
+          lakeRoot: deps.lakeRoot,
+          table: config.sink.table,
+          format: config.sink.format,
+        });
+    }
+  } catch (err) {
+    throw new IntegratorError('CONFIG_INVALID', `catalog: ${(err as Error).message}`, { cause: err });
+  }
+}
