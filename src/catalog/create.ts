@@ -15,12 +15,6 @@ export const NO_CATALOG: Catalog = {
   close: () => Promise.resolve(),
 };
 
-export interface CatalogConfigSlice {
-  readonly catalog: CatalogConfig;
-  /** The sink's table (its folder in the lake) and object format. */
-  readonly sink: { readonly table: string; readonly format: 'parquet' | 'ndjson' };
-}
-
 export interface CatalogDeps {
   /** Injected Glue client (tests, emulators); built from catalog.aws when absent. */
   readonly glue?: GlueSend;
@@ -28,6 +22,15 @@ export interface CatalogDeps {
   readonly metrics: Metrics;
   /** Where the lake is: a local directory, or s3://bucket/prefix. */
   readonly lakeRoot: string;
+  /** The raw table: its folder in the lake (sink.table); default inventory_changes. */
+  readonly table?: string;
+  /** The sink's object format (sink.format); default parquet. */
+  readonly format?: 'parquet' | 'ndjson';
+  /**
+   * The configured extra partition keys (partitioning.extraKeys). Informational: the table's
+   * partition keys are taken from the committed partitions themselves, so they always match.
+   */
+  readonly partitionKeys?: readonly string[];
 }
 
 export function glueClientFor(aws: AwsClientConfig): GlueClient {
@@ -40,25 +43,24 @@ export function glueClientFor(aws: AwsClientConfig): GlueClient {
 }
 
 /** Builds the configured catalog; a configuration that cannot work fails here, at start-up. */
-export function createCatalog(config: CatalogConfigSlice, deps: CatalogDeps): Catalog {
-  const cfg = config.catalog;
+export function createCatalog(cfg: CatalogConfig, deps: CatalogDeps): Catalog {
+  const table = deps.table ?? 'inventory_changes';
+  const format = deps.format ?? 'parquet';
   try {
     switch (cfg.type) {
       case 'none':
         return NO_CATALOG;
       case 'duckdb':
-        if (config.sink.format !== 'parquet') {
-          throw new Error('catalog.type "duckdb" builds the curated layer from Parquet; set sink.format to parquet');
-        }
-        return new LocalDuckDbCatalog(cfg, { log: deps.log, metrics: deps.metrics, lakeRoot: deps.lakeRoot, table: config.sink.table });
+        if (format !== 'parquet') throw new Error('catalog.type "duckdb" builds the curated layer from Parquet; set sink.format to parquet');
+        return new LocalDuckDbCatalog(cfg, { log: deps.log, metrics: deps.metrics, lakeRoot: deps.lakeRoot, table });
       case 'glue':
         return new GlueCatalog(cfg, {
           glue: deps.glue ?? glueClientFor(cfg.aws),
           log: deps.log,
           metrics: deps.metrics,
           lakeRoot: deps.lakeRoot,
-          table: config.sink.table,
-          format: config.sink.format,
+          table,
+          format,
         });
     }
   } catch (err) {

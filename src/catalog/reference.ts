@@ -50,7 +50,7 @@ export interface ExportOptions {
 export async function exportReferenceRows(
   lakeRoot: string,
   table: ReferenceTable,
-  rows: readonly Readonly<Record<string, unknown>>[],
+  rows: readonly object[],
   opts: ExportOptions = {},
 ): Promise<{ path: string; rows: number }> {
   const cols: readonly ReferenceColumn[] = REFERENCE_TABLES[table];
@@ -63,7 +63,7 @@ export async function exportReferenceRows(
     await conn.run(`CREATE TABLE ref (${cols.map((c) => `${c.name} ${c.type}`).join(', ')})`);
     const appender = await conn.createAppender('ref');
     rows.forEach((row, i) => {
-      for (const c of cols) appendValue(appender, c, row[opts.columns?.[c.name] ?? c.name], table, i);
+      for (const c of cols) appendValue(appender, c, (row as Record<string, unknown>)[opts.columns?.[c.name] ?? c.name], table, i);
       appender.endRow();
     });
     appender.closeSync();
