@@ -1,0 +1,111 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../src/config/load.js';
+import { MemoryMetrics, METRIC } from '../src/core/metrics.js';
+import type { EnrichmentStatus, InventoryChange } from '../src/core/model.js';
+import type { Enricher, EnrichResult } from '../src/core/ports.js';
+import { createEnricher } from '../src/enrichment/create.js';
+import { createLogger } from '../src/observability/logger.js';
+import { buildPipeline } from '../src/pipeline/build-pipeline.js';
+import { composeRuntime } from '../src/runtime/compose.js';
+import { writeEventsFile } from '../test/fixtures/events.js';
+import { createPostgresSample, POSTGRES } from '../test/fixtures/sql/databases.js';
+import { seedPostgresFromUniverse } from '../test/fixtures/sql/universe-seed.js';
+import { InventoryUniverse } from '../test/fixtures/universe.js';
+
+/**
+ * Issue 4's benchmark: the whole pipeline (file source → normalize → enrich → Parquet in a temp
+ * directory) over Zipf-skewed events of 40,000 customers and 200,000 orders, once enriching from
+ * the real PostgreSQL and once with the pass-through enricher, in the same run.
+ *
+ * queriesPerBatch (target ≤ 2) = lookup queries / enrich() calls; cacheHitRate = cache hits /
+ * keys looked up; ratio (target ≥ 0.7) = enriched throughput / pass-through throughput.
+ */
+export async function run(args: { events?: number }): Promise<Record<string, number>> {
+  const events = args.events ?? 1_000_000;
+  const seed = 42;
+  const universe = new InventoryUniverse({ seed });
+  const dir = await mkdtemp(join(tmpdir(), 'bench-enrich-'));
+  const sample = await createPostgresSample({ customers: 0, orders: 0 }, { prefix: 'bench_enr' });
+  try {
+    const refs = { customers: `"${sample.schema}"."customers"`, orders: `"${sample.schema}"."orders"` };
+    await seedPostgresFromUniverse(sample.admin, refs, universe);
+    const input = await writeEventsFile(join(dir, 'events.ndjson'), events, { seed });
+
+    const log = createLogger({ level: 'warn' });
+    const passThrough = await measure(input.path, join(dir, 'pass'), 'none', () => createEnricher({ type: 'none' }, { log, metrics: new MemoryMetrics() }));
+    const metrics = new MemoryMetrics();
+    const enrichment = {
+      type: 'postgres' as const,
+      host: POSTGRES.host,
+      port: POSTGRES.port,
+      database: POSTGRES.database,
+      user: sample.admin.user,
+      lookups: { customers: { table: sample.tables.customers }, orders: { table: sample.tables.orders } },
+    };
+    const enriched = await measure(input.path, join(dir, 'enriched'), enrichment, () => createEnricher(parseConfig(config(input.path, join(dir, 'x'), enrichment)).enrichment, { log, metrics }));
+
+    const hits = metrics.total(METRIC.enrichCacheHits);
+    const misses = metrics.total(METRIC.enrichCacheMisses);
+    const queries = metrics.total(METRIC.enrichQueries);
+    const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+    return {
+      events,
+      customers: universe.customers,
+      orders: universe.orders,
+      batches: enriched.batches,
+      queries,
+      queriesPerBatch: round(queries / Math.max(1, enriched.batches)),
+      cacheHitRate: round(hits / Math.max(1, hits + misses), 4),
+      enrichedOk: enriched.statuses.ok,
+      enrichedMissing: enriched.statuses.missing,
+      enrichedFailed: enriched.statuses.failed,
+      enrichedSkipped: enriched.statuses.skipped,
+      passThroughEventsPerSec: Math.round(events / passThrough.seconds),
+      enrichedEventsPerSec: Math.round(events / enriched.seconds),
+      ratio: round(passThrough.seconds / enriched.seconds),
+    };
+  } finally {
+    await sample.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function config(path: string, dir: string, enrichment: unknown) {
+  return {
+    source: { type: 'file', path, stream: 'bench' },
+    sink: { type: 'file', dir: join(dir, 'lake'), format: 'parquet', compression: 'zstd' },
+    checkpoints: { type: 'file', path: join(dir, 'checkpoints.json') },
+    enrichment,
+    logging: { level: 'warn' },
+  };
+}
+
+/** Counts enrich() calls and the statuses they hand out; adds nothing measurable per event. */
+class CountingEnricher implements Enricher {
+  batches = 0;
+  readonly statuses: Record<EnrichmentStatus, number> = { ok: 0, missing: 0, failed: 0, skipped: 0 };
+  constructor(private readonly inner: Enricher) {}
+  async enrich(changes: readonly InventoryChange[]): Promise<EnrichResult> {
+    this.batches++;
+    const r = await this.inner.enrich(changes);
+    for (const c of r.enriched) this.statuses[c.enrichment.status]++;
+    return r;
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+async function measure(path: string, dir: string, enrichment: unknown, make: () => Promise<Enricher>) {
+  const log = createLogger({ level: 'warn' });
+  const enricher = new CountingEnricher(await make());
+  const t0 = performance.now();
+  const runtime = await composeRuntime(parseConfig(config(path, dir, enrichment)), { log, metrics: new MemoryMetrics() }, { enricher });
+  const summary = await buildPipeline(runtime.ports, runtime.options).start().done;
+  await runtime.close();
+  const seconds = (performance.now() - t0) / 1000;
+  if (summary.written !== summary.received) throw new Error(`pipeline wrote ${summary.written} of ${summary.received} events`);
+  return { seconds, batches: enricher.batches, statuses: enricher.statuses };
+}
