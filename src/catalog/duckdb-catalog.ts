@@ -26,12 +26,14 @@ export interface LocalCatalogDeps {
  * Builds run in the background, one at a time; nothing here throws into the pipeline.
  */
 export class LocalDuckDbCatalog implements Catalog {
-  private state: LocalCatalogState | undefined;
+  private loading: Promise<LocalCatalogState> | undefined;
   private readonly due: DuePartitions;
   private building: Promise<void> | undefined;
   private rebuildWanted = false;
   private changedSinceBuild = false;
   private statements: CuratedStatement[] | undefined;
+  /** State writes, one after the other (commits and builds both write it). */
+  private saving: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private readonly now: () => number;
   /** The last curated build's counts (demo summary). */
@@ -92,7 +94,7 @@ export class LocalDuckDbCatalog implements Catalog {
         entry.maxEventTime = Math.max(entry.maxEventTime, p.maxEventTime);
         entry.lastCommittedAt = now;
       }
-      await saveState(this.stateFile, state);
+      await this.save(state);
       if (parts.length > 0) this.changedSinceBuild = true;
       if (this.config.curated.enabled && this.config.curated.refresh === 'watermark') {
         this.due.add(parts);
@@ -101,6 +103,11 @@ export class LocalDuckDbCatalog implements Catalog {
     } catch (err) {
       this.fail('register', err);
     }
+  }
+
+  /** Resolves when no curated build is running (tests, the demo). */
+  async idle(): Promise<void> {
+    while (this.building) await this.building;
   }
 
   /** Builds the curated tables now (after any build in progress) and returns the counts. */
@@ -152,7 +159,7 @@ export class LocalDuckDbCatalog implements Catalog {
       });
       this.lastBuild = result;
       state.curated = { builtAt: this.now(), tables: { ...result.tables }, rawRows: result.rawRows, partitions: Object.keys(table.partitions).length };
-      await saveState(this.stateFile, state);
+      await this.save(state);
       this.deps.metrics.inc(METRIC.curatedRuns, { catalog: 'duckdb', state: 'SUCCEEDED' });
       if (result.missingReference.length > 0) {
         this.log.warn({ missing: result.missingReference, dir: this.config.curated.referenceDir }, 'reference tables missing: curated joins leave their columns NULL');
@@ -165,10 +172,18 @@ export class LocalDuckDbCatalog implements Catalog {
     }
   }
 
-  private async load(): Promise<LocalCatalogState> {
-    if (this.state) return this.state;
+  /** Single flight: a commit and a build starting together share one load. */
+  private load(): Promise<LocalCatalogState> {
+    this.loading ??= this.loadOnce().catch((err: unknown) => {
+      this.loading = undefined;
+      throw err;
+    });
+    return this.loading;
+  }
+
+  private async loadOnce(): Promise<LocalCatalogState> {
     const loaded = await loadState(this.stateFile);
-    if (loaded) return (this.state = loaded);
+    if (loaded) return loaded;
     // No catalog yet: register what the lake already holds, like MSCK REPAIR TABLE.
     const state = emptyState();
     const table = this.tableOf(state);
@@ -191,8 +206,14 @@ export class LocalDuckDbCatalog implements Catalog {
       this.changedSinceBuild = true;
       this.log.info({ partitions: Object.keys(table.partitions).length }, 'local catalog rebuilt from the lake');
     }
-    await saveState(this.stateFile, state);
-    return (this.state = state);
+    await this.save(state);
+    return state;
+  }
+
+  private save(state: LocalCatalogState): Promise<void> {
+    const next = this.saving.then(() => saveState(this.stateFile, state));
+    this.saving = next.catch(() => undefined);
+    return next;
   }
 
   private tableOf(state: LocalCatalogState, name = this.deps.table): LocalTable {

@@ -56,10 +56,12 @@ export async function loadState(file: string): Promise<LocalCatalogState | undef
   return state as LocalCatalogState;
 }
 
+let writes = 0;
+
 /** Atomic: a crash leaves the old file or the new one, never half of one. */
 export async function saveState(file: string, state: LocalCatalogState): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = `${file}.tmp-${process.pid}-${++writes}`;
   await writeFile(tmp, `${JSON.stringify(state, null, 1)}\n`);
   await rename(tmp, file);
 }
