@@ -17,6 +17,8 @@ export interface SuiteDb {
   /** Quoted table reference for admin SQL. */
   ref(table: 'customers' | 'orders'): string;
   placeholder(i: number): string;
+  /** Holds an exclusive lock on the customers table (from another session) until the returned release. */
+  lockCustomers(): Promise<() => Promise<void>>;
   drop(): Promise<void>;
 }
 
@@ -208,6 +210,31 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
         await db.exec(`ALTER TABLE ${db.ref('customers')} RENAME COLUMN tier_renamed TO tier`);
         await enricher.close();
         await waiting.enricher.close();
+      }
+    });
+
+    it('cancels a lookup that exceeds queryTimeoutMs, marks it failed after the retries, and recovers', async () => {
+      const resilience = { queryTimeoutMs: 300, connectTimeoutMs: 2_000, maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10, breakerThreshold: 10 };
+      const { enricher, metrics } = await open({ resilience });
+      try {
+        await enricher.enrich([change(null, 'CUST-1')]); // connected and prepared before the lock
+        const release = await db.lockCustomers();
+        let r;
+        try {
+          r = await enricher.enrich([change('ORD-3', null), change(null, 'CUST-2')]);
+        } finally {
+          await release();
+        }
+        expect(r.enriched.map((c) => [c.enrichment.status, c.enrichment.failed])).toEqual([
+          ['failed', ['customer']],
+          ['failed', ['customer']],
+        ]);
+        expect(r.enriched[0]!.enrichment.order).not.toBeNull(); // the orders table was not locked
+        expect(counts(metrics)).toMatchObject({ queries: 4, failures: 2 }); // 1 + 1 orders + 2 customer attempts
+        const after = await enricher.enrich([change(null, 'CUST-2')]);
+        expect(after.enriched[0]!.enrichment.status).toBe('ok');
+      } finally {
+        await enricher.close();
       }
     });
 

@@ -15,6 +15,12 @@ lookupSuite('mysql', async () => {
     },
     ref: (t) => `\`${sample.tables[t]}\``,
     placeholder: () => '?',
+    lockCustomers: async () => {
+      await sample.admin.query(`LOCK TABLES \`${sample.tables.customers}\` WRITE`);
+      return async () => {
+        await sample.admin.query('UNLOCK TABLES');
+      };
+    },
     drop: () => sample.drop(),
   };
 });

@@ -11,6 +11,13 @@ lookupSuite('postgres', async () => {
     exec: async (sql, params) => (await sample.admin.query(sql, params)).rows,
     ref: (t) => `"${sample.schema}"."${t}"`,
     placeholder: (i) => `$${i}`,
+    lockCustomers: async () => {
+      await sample.admin.query('BEGIN');
+      await sample.admin.query(`LOCK TABLE "${sample.schema}"."customers" IN ACCESS EXCLUSIVE MODE`);
+      return async () => {
+        await sample.admin.query('COMMIT');
+      };
+    },
     drop: () => sample.drop(),
   };
 });

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { SILENT_LOGGER } from '../../src/core/logger.js';
+import { MemoryMetrics } from '../../src/core/metrics.js';
+import { CacheConfig, LookupsConfig, ResilienceConfig } from '../../src/enrichment/config.js';
+import { redactor } from '../../src/enrichment/db-errors.js';
+import type { LookupSpec } from '../../src/enrichment/identifiers.js';
+import type { LookupClient, LookupRow } from '../../src/enrichment/lookup-client.js';
+import { SqlEnricher } from '../../src/enrichment/sql-enricher.js';
+import { change, counts } from './harness.js';
+
+/**
+ * Fault injection a real server cannot produce on cue: a client scripted to fail N times with a
+ * given error, to hang, or to answer. Everything else is tested against the real databases.
+ */
+class ScriptedClient implements LookupClient {
+  readonly dialect = 'postgres' as const;
+  readonly label = 'scripted';
+  calls: { lookup: string; keys: readonly string[] }[] = [];
+  constructor(
+    private readonly script: (call: number, spec: LookupSpec) => Error | 'hang' | undefined,
+    readonly maxKeysPerQuery = 1_000_000,
+  ) {}
+  async select(spec: LookupSpec, keys: readonly string[]): Promise<LookupRow[]> {
+    this.calls.push({ lookup: spec.name, keys });
+    const step = this.script(this.calls.length, spec);
+    if (step === 'hang') return new Promise(() => undefined);
+    if (step) throw step;
+    return keys
+      .filter((k) => !k.includes('missing'))
+      .map((k) => ({ key: k, customerId: spec.name === 'order' ? `CUST-of-${k}` : null, attrs: { name: `row ${k}` } }));
+  }
+  async close(): Promise<void> {}
+}
+
+const fail = (code: string, message = code) => Object.assign(new Error(message), { code });
+
+function enricher(client: LookupClient, policy: 'emit' | 'dlq' | 'wait' = 'emit', resilience: Partial<ResilienceConfig> = {}) {
+  const metrics = new MemoryMetrics();
+  const e = new SqlEnricher(
+    client,
+    {
+      lookups: LookupsConfig.parse({ customers: { columns: ['name'] }, orders: { columns: ['name'] } }),
+      cache: CacheConfig.parse({}),
+      resilience: ResilienceConfig.parse({ baseDelayMs: 1, maxDelayMs: 5, waitMaxDelayMs: 20, breakerResetMs: 50, ...resilience }),
+      policy,
+    },
+    { log: SILENT_LOGGER, metrics, redact: redactor([]) },
+  );
+  return { e, metrics };
+}
+
+describe('lookup resilience (scripted faults)', () => {
+  it('retries a retriable error with backoff and succeeds within maxAttempts', async () => {
+    const client = new ScriptedClient((n) => (n <= 2 ? fail('ECONNRESET') : undefined));
+    const { e, metrics } = enricher(client, 'emit', { maxAttempts: 3 });
+    const r = await e.enrich([change(null, 'CUST-1')]);
+    expect(r.enriched[0]!.enrichment.status).toBe('ok');
+    expect(counts(metrics)).toMatchObject({ queries: 3, failures: 2 });
+  });
+
+  it('does not retry a syntax or permission error', async () => {
+    for (const code of ['42601', '42501', 'ER_PARSE_ERROR']) {
+      const client = new ScriptedClient(() => fail(code));
+      const { e } = enricher(client, 'emit', { maxAttempts: 5 });
+      const r = await e.enrich([change(null, 'CUST-1')]);
+      expect(r.enriched[0]!.enrichment).toMatchObject({ status: 'failed', failed: ['customer'] });
+      expect(client.calls).toHaveLength(1);
+    }
+  });
+
+  it('opens the breaker after consecutive failures: later batches fail fast without touching the database', async () => {
+    const client = new ScriptedClient(() => fail('57P01', 'terminating connection due to administrator command'));
+    const { e } = enricher(client, 'emit', { maxAttempts: 2, breakerThreshold: 3, breakerResetMs: 60_000 });
+    await e.enrich([change('ORD-1', null), change(null, 'CUST-1')]); // 2 + 1 attempts: opens
+    expect(client.calls).toHaveLength(3);
+    expect(e.breakerState).toBe('open');
+    const r = await e.enrich([change('ORD-2', 'CUST-2')]);
+    expect(client.calls).toHaveLength(3);
+    expect(r.enriched[0]!.enrichment).toMatchObject({ status: 'failed', failed: ['order', 'customer'] });
+  });
+
+  it('gives up on a query that never answers (timeout backstop) and marks the lookup failed', async () => {
+    const client = new ScriptedClient(() => 'hang');
+    const { e } = enricher(client, 'emit', { maxAttempts: 1, queryTimeoutMs: 10, connectTimeoutMs: 10 });
+    const r = await e.enrich([change(null, 'CUST-1')]);
+    expect(r.enriched[0]!.enrichment).toMatchObject({ status: 'failed', failed: ['customer'] });
+  });
+
+  it('splits key sets larger than the client allows, and asks only for the customers of orders it found', async () => {
+    const client = new ScriptedClient(() => undefined, 2);
+    const { e } = enricher(client);
+    const r = await e.enrich([change('O1', null), change('O2', null), change('O3', null), change('O-missing', null), change(null, 'C9')]);
+    expect(client.calls.map((c) => [c.lookup, c.keys])).toEqual([
+      ['order', ['O1', 'O2']],
+      ['order', ['O3', 'O-missing']],
+      ['customer', ['CUST-of-O1', 'CUST-of-O2']],
+      ['customer', ['CUST-of-O3', 'C9']],
+    ]);
+    expect(r.enriched.map((c) => c.enrichment.status)).toEqual(['ok', 'ok', 'ok', 'missing', 'ok']);
+    expect(r.enriched[0]!.enrichment.customer).toEqual({ name: 'row CUST-of-O1' });
+  });
+
+  it('wait: keeps what it learned between rounds and asks again only for what failed', async () => {
+    const client = new ScriptedClient((n, spec) => (spec.name === 'customer' && n <= 4 ? fail('ECONNREFUSED') : undefined));
+    const { e } = enricher(client, 'wait', { maxAttempts: 1, breakerThreshold: 100 });
+    const r = await e.enrich([change('O1', null), change(null, 'C2')]);
+    expect(r.enriched.map((c) => c.enrichment.status)).toEqual(['ok', 'ok']);
+    expect(client.calls.filter((c) => c.lookup === 'order')).toHaveLength(1);
+  });
+});
