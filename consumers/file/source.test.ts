@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileCheckpointStore } from '../../src/checkpoints/file-store.js';
 import type { Envelope } from '../../src/core/envelope.js';
 import { ALWAYS_OPEN, type FlowGate, ManualGate } from '../../src/core/flow-gate.js';
+import { malformedLines, writeEventsFile } from '../../test/fixtures/events.js';
 import { SILENT_LOGGER } from '../../src/core/logger.js';
 import { NO_METRICS } from '../../src/core/metrics.js';
 import type { SourceContext } from '../../src/core/ports.js';
@@ -225,6 +226,28 @@ describe('FileSource', () => {
       }),
     );
     expect(seen).toEqual(['1', '2', '3', '4', '5']);
+  });
+
+  it('reads a generated events file with every malformed kind, each at its line, byte for byte', async () => {
+    // Arrange
+    const bad = malformedLines();
+    const malformed = bad.map((b, i) => ({ line: 10 + i * 50, data: b.data }));
+    const path = join(dir, 'generated.ndjson');
+    const written = await writeEventsFile(path, 1000, { malformed });
+
+    // Act
+    const all = (await readAll(sourceFor(path, { linesPerPoll: 64 }), ctxWith())).flat();
+
+    // Assert
+    expect(all).toHaveLength(written.lines);
+    expect(all.map((e) => e.position.seq)).toEqual(Array.from({ length: written.lines }, (_, i) => String(i + 1)));
+    for (const m of malformed) {
+      const env = all[m.line - 1]!;
+      if (env.payload.kind !== 'bytes') throw new Error('expected bytes');
+      expect(env.size).toBe(m.data.length);
+      const expected = m.data.length > 1024 * 1024 ? m.data.subarray(0, 1024 * 1024) : m.data;
+      expect(env.payload.data.equals(expected)).toBe(true);
+    }
   });
 
   it('cannot be opened twice', async () => {
