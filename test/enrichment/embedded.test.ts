@@ -58,8 +58,8 @@ describe('embedded PostgreSQL (PGlite over the wire protocol)', () => {
     const cq = 'SELECT customer_id, name, email, tier, country FROM %s ORDER BY customer_id';
     const oq = "SELECT order_id, customer_id, channel, status, total_amount::text AS total_amount, extract(epoch FROM placed_at)::bigint AS placed FROM %s ORDER BY order_id";
     const embedded = {
-      customers: (await pglite.db.query(cq.replace('%s', 'customers'))).rows,
-      orders: (await pglite.db.query(oq.replace('%s', 'orders'))).rows,
+      customers: (await pglite.db.query<Record<string, unknown>>(cq.replace('%s', 'customers'))).rows,
+      orders: (await pglite.db.query<Record<string, unknown>>(oq.replace('%s', 'orders'))).rows,
     };
     const fixture = {
       customers: (await real.admin.query(cq.replace('%s', `"${real.schema}".customers`))).rows,
@@ -68,6 +68,6 @@ describe('embedded PostgreSQL (PGlite over the wire protocol)', () => {
     expect(embedded.customers).toHaveLength(COUNTS.customers);
     expect(embedded.orders).toHaveLength(COUNTS.orders);
     expect(embedded.customers).toEqual(fixture.customers);
-    expect(embedded.orders.map((r) => ({ ...r, placed: Number((r as { placed: unknown }).placed) }))).toEqual(fixture.orders);
+    expect(embedded.orders.map((r) => ({ ...r, placed: Number(r.placed) }))).toEqual(fixture.orders);
   });
 });
