@@ -3,7 +3,7 @@
 --
 -- Inputs: three views each runner defines before running this text.
 --   raw_inventory_changes  the raw table (RAW_COLUMNS in src/core/columns.ts), duplicates and all
---   orders                 order_id, customer_id, status, total_amount, created_at
+--   orders                 order_id, customer_id, channel, status, total_amount, placed_at
 --   customers              customer_id, name, tier, country
 --
 -- Layout: each "-- @table <name>" line starts one SELECT that produces the table of that name; a
@@ -37,9 +37,10 @@ SELECT
   c.event_time,
   c.ingest_time,
   c.enrichment_status,
+  o.channel AS order_channel,
   o.status AS order_status,
   o.total_amount AS order_total_amount,
-  o.created_at AS order_created_at,
+  o.placed_at AS order_placed_at,
   cu.name AS customer_name,
   cu.tier AS customer_tier,
   cu.country AS customer_country,
@@ -53,11 +54,11 @@ FROM (
   FROM raw_inventory_changes r
 ) c
 LEFT JOIN (
-  SELECT od.order_id, od.customer_id, od.status, od.total_amount, od.created_at
+  SELECT od.order_id, od.customer_id, od.channel, od.status, od.total_amount, od.placed_at
   FROM (
     SELECT
-      o0.order_id, o0.customer_id, o0.status, o0.total_amount, o0.created_at,
-      ROW_NUMBER() OVER (PARTITION BY o0.order_id ORDER BY o0.created_at DESC) AS order_rank
+      o0.order_id, o0.customer_id, o0.channel, o0.status, o0.total_amount, o0.placed_at,
+      ROW_NUMBER() OVER (PARTITION BY o0.order_id ORDER BY o0.placed_at DESC, o0.status ASC) AS order_rank
     FROM orders o0
   ) od
   WHERE od.order_rank = 1

@@ -21,9 +21,10 @@ export const REFERENCE_TABLES = {
   orders: [
     { name: 'order_id', type: 'VARCHAR', key: true },
     { name: 'customer_id', type: 'VARCHAR' },
+    { name: 'channel', type: 'VARCHAR' },
     { name: 'status', type: 'VARCHAR' },
     { name: 'total_amount', type: 'DOUBLE' },
-    { name: 'created_at', type: 'TIMESTAMP' },
+    { name: 'placed_at', type: 'TIMESTAMP' },
   ],
   customers: [
     { name: 'customer_id', type: 'VARCHAR', key: true },
@@ -42,17 +43,28 @@ export interface ExportOptions {
   readonly referenceDir?: string;
 }
 
+/** A pg QueryResult ({ rows }), a mysql2 result ([rows, fields]), or the rows themselves. */
+export type RowsLike = readonly object[] | { readonly rows: readonly object[] } | readonly [readonly object[], unknown];
+
+export function rowsOf(result: RowsLike): readonly object[] {
+  if (!Array.isArray(result)) return (result as { rows: readonly object[] }).rows;
+  // mysql2's [rows, fields]: an array whose first element is itself the array of rows.
+  if (result.length === 2 && Array.isArray(result[0]) && (result[1] === undefined || Array.isArray(result[1]))) return result[0] as readonly object[];
+  return result as readonly object[];
+}
+
 /**
- * Writes rows (a pg or mysql2 query result's `rows`, or any objects) as the reference table's
+ * Writes rows (a pg or mysql2 query result, or plain objects) as the reference table's
  * Parquet, replacing what was there. Columns the table does not define are ignored; values are
  * converted to the column type, and a value that cannot be is an error naming row and column.
  */
 export async function exportReferenceRows(
   lakeRoot: string,
   table: ReferenceTable,
-  rows: readonly object[],
+  result: RowsLike,
   opts: ExportOptions = {},
 ): Promise<{ path: string; rows: number }> {
+  const rows = rowsOf(result);
   const cols: readonly ReferenceColumn[] = REFERENCE_TABLES[table];
   if (!cols) throw new IntegratorError('CONFIG_INVALID', `unknown reference table "${String(table)}" (known: ${Object.keys(REFERENCE_TABLES).join(', ')})`);
   const dir = referenceDirOf(lakeRoot, table, opts.referenceDir);

@@ -21,9 +21,10 @@ const WAREHOUSES = ['WH-1', 'WH-2', 'WH-3'];
 export interface OrderRow {
   order_id: string;
   customer_id: string | null;
+  channel: string;
   status: string;
   total_amount: string;
-  created_at: Date;
+  placed_at: Date;
 }
 export interface CustomerRow {
   customer_id: string;
@@ -100,9 +101,10 @@ export function makeDataset(opts: { perShard?: number; seed?: number } = {}): Da
           orders.push({
             order_id: orderId,
             customer_id: orderNo % 13 === 0 ? null : cust,
+            channel: pick(['web', 'store', 'app']),
             status: pick(['paid', 'shipped', 'delivered']),
             total_amount: (amount * 9.99).toFixed(2),
-            created_at: new Date(eventTime - 60_000),
+            placed_at: new Date(eventTime - 60_000),
           });
         }
       }

@@ -58,7 +58,7 @@ describe('curated SQL (deploy/glue/curated.sql) run by DuckDB on a raw lake with
 
   it('holds each event id exactly once in inventory_changes_curated, left-joined with orders and customers', async () => {
     const rows = await raw.query(
-      `SELECT event_id, customer_id, order_status, customer_name, strftime(dt, '%Y-%m-%d') AS dt FROM read_parquet(${curatedGlob('inventory_changes_curated')}, hive_partitioning = true)`,
+      `SELECT event_id, customer_id, order_status, order_channel, customer_name, strftime(dt, '%Y-%m-%d') AS dt FROM read_parquet(${curatedGlob('inventory_changes_curated')}, hive_partitioning = true)`,
     );
     const ids = rows.map((r) => r.event_id);
     expect(new Set(ids).size).toBe(ids.length);

@@ -9,6 +9,7 @@ export interface ExpectedCurated {
   event_id: string;
   customer_id: string | null;
   order_status: string | null;
+  order_channel: string | null;
   customer_name: string | null;
   dt: string;
 }
@@ -27,6 +28,7 @@ export function expectedCurated(unique: readonly InventoryChange[], orders: read
         event_id: e.eventId,
         customer_id: customerId,
         order_status: order?.status ?? null,
+        order_channel: order?.channel ?? null,
         customer_name: customerId === null ? null : (customerById.get(customerId)?.name ?? null),
         dt: day(e.eventTime),
       };
