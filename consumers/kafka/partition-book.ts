@@ -119,11 +119,22 @@ export class PartitionBook {
     if (p === undefined || nextOffset > p) this.pending.set(partition, nextOffset);
   }
 
-  /** Deferred commits still worth sending (the partition stayed ours); clears them. */
+  get hasPending(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /**
+   * Deferred commits that can go out now (the partition stayed ours); they leave the book.
+   * Those still waiting for a rebalance stay; those no longer worth sending are dropped.
+   */
   takePending(): Array<[partition: number, nextOffset: bigint]> {
     const out: Array<[number, bigint]> = [];
-    for (const [p, n] of this.pending) if (this.decide(p, n) === 'send') out.push([p, n]);
-    this.pending.clear();
+    for (const [p, n] of [...this.pending]) {
+      const d = this.decide(p, n);
+      if (d === 'defer') continue;
+      this.pending.delete(p);
+      if (d === 'send') out.push([p, n]);
+    }
     return out;
   }
 }

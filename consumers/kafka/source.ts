@@ -73,6 +73,7 @@ export class KafkaSource implements Source {
   private readonly stopSignal = new Promise<void>((resolve) => (this.wakeStop = resolve));
   private inBatch: Promise<void> = Promise.resolve();
   private pausedForGate = false;
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly wanted = new Map<number, bigint>();
   private commitChain: Promise<void> = Promise.resolve();
 
@@ -116,6 +117,11 @@ export class KafkaSource implements Source {
 
   stop(): Promise<void> {
     return this.halt(true);
+  }
+
+  /** Partitions of the topic this member holds now. */
+  get assignedPartitions(): readonly number[] {
+    return this.book.partitions;
   }
 
   health(): SourceHealth {
@@ -175,15 +181,7 @@ export class KafkaSource implements Source {
     this.deps.metrics.set(METRIC.leasesHeld, partitions.length, { source: 'kafka' });
     this.log.info({ partitions: [...partitions].sort((a, b) => a - b), gained: change.gained, lost: change.lost }, 'kafka partitions assigned');
     if (change.lost.length > 0) this.log.info({ lost: change.lost }, 'partitions revoked: their commits stop here; the new owner reads on from the last commit');
-    const pending = this.book.takePending();
-    if (pending.length > 0) {
-      for (const [p, n] of pending) {
-        const prev = this.wanted.get(p);
-        if (prev === undefined || n > prev) this.wanted.set(p, n);
-      }
-      const run = this.commitChain.then(() => this.sendWanted());
-      this.commitChain = run.catch((err: unknown) => this.log.warn({ err }, `deferred commit failed: ${errorMessage(err)}`));
-    }
+    this.sendPending();
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -266,9 +264,11 @@ export class KafkaSource implements Source {
     // Heartbeats during the flush keep the session (the broker answers REBALANCE_IN_PROGRESS but
     // counts them); the flush is bounded so this member still rejoins within the rebalance timeout.
     let flushing = true;
+    let flushed: () => void = () => undefined;
+    const over = new Promise<void>((resolve) => (flushed = resolve));
     const keepAlive = (async () => {
       while (flushing) {
-        await Promise.race([sleep(this.config.heartbeatIntervalMs), this.stopSignal]);
+        await Promise.race([sleep(this.config.heartbeatIntervalMs), over, this.stopSignal]);
         if (flushing) await heartbeat().catch(() => undefined);
       }
     })();
@@ -281,6 +281,7 @@ export class KafkaSource implements Source {
       return 'failed' as const;
     });
     flushing = false;
+    flushed();
     await keepAlive;
     if (outcome === 'timeout') this.log.warn({ budgetMs: budget }, 'flush before rebalance did not finish in time; uncommitted records will be read again');
     this.book.beginRebalance();
@@ -301,6 +302,34 @@ export class KafkaSource implements Source {
     return false;
   }
 
+  /** Sends the deferred commits of partitions that stayed ours (and any left from a failed send). */
+  private sendPending(): void {
+    for (const [p, n] of this.book.takePending()) {
+      const prev = this.wanted.get(p);
+      if (prev === undefined || n > prev) this.wanted.set(p, n);
+    }
+    if (this.wanted.size === 0) return;
+    const run = this.commitChain.then(() => this.sendWanted());
+    this.commitChain = run.catch((err: unknown) => {
+      this.log.warn({ err }, `deferred commit failed, trying again: ${errorMessage(err)}`);
+      this.scheduleRetry();
+    });
+  }
+
+  /**
+   * A commit refused as "rebalancing" may meet only the tail of a rebalance (the group still
+   * syncing) with no further join to come, so deferred commits are also retried on a timer.
+   */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed && !this.book.isRebalancing) this.sendPending();
+      if (!this.closed && this.book.hasPending) this.scheduleRetry();
+    }, this.config.heartbeatIntervalMs);
+    this.retryTimer.unref();
+  }
+
   private async sendWanted(): Promise<void> {
     if (this.wanted.size === 0) return;
     const wanted = [...this.wanted];
@@ -313,8 +342,8 @@ export class KafkaSource implements Source {
     } catch (err) {
       if (isRebalanceError(err)) {
         for (const [p, n] of toSend) this.book.defer(p, n);
-        this.book.beginRebalance();
-        this.log.info({ partitions: toSend.map(([p]) => p) }, 'commit met a rebalance; it is sent after the rejoin if the partitions stay ours');
+        this.scheduleRetry();
+        this.log.info({ partitions: toSend.map(([p]) => p) }, 'commit met a rebalance; it is sent again (after the rejoin) if the partitions stay ours');
         return;
       }
       // Kept for the next attempt: the pipeline retries a failed commit.
@@ -358,9 +387,16 @@ export class KafkaSource implements Source {
         });
         if (outcome === 'timeout') this.log.warn({ budgetMs: this.config.sessionTimeoutMs }, 'final flush did not finish in time; uncommitted records will be read again');
         await this.commitChain;
+        // The final commits met a rebalance (another member came or went): they go out after
+        // the rejoin, for the partitions this member keeps until it leaves.
+        const deadline = this.now() + this.config.rebalanceTimeoutMs;
+        while (this.book.hasPending && this.now() < deadline) await sleep(100);
+        await this.commitChain;
+        if (this.book.hasPending) this.log.warn({ partitions: this.book.partitions }, 'final commits could not be sent before leaving; those records will be read again');
       }
     }
     this.closed = true;
+    clearTimeout(this.retryTimer);
     if (consumer) await consumer.disconnect().catch((err: unknown) => this.log.warn({ err }, `disconnect failed: ${errorMessage(err)}`));
     this.connected = false;
     this.sub?.complete();

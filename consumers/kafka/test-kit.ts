@@ -6,7 +6,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Subscription } from 'rxjs';
 import type { Envelope } from '../../src/core/envelope.js';
 import { ManualGate } from '../../src/core/flow-gate.js';
-import { SILENT_LOGGER } from '../../src/core/logger.js';
+import type { Logger } from '../../src/core/logger.js';
 import { MemoryMetrics } from '../../src/core/metrics.js';
 import { type Position, shardKey } from '../../src/core/position.js';
 import type { SourceContext } from '../../src/core/ports.js';
@@ -66,8 +66,10 @@ export function sourceConfig(brokers: readonly string[], topic: string, groupId:
     brokers: [...brokers],
     topic,
     groupId,
-    sessionTimeoutMs: 10_000,
-    rebalanceTimeoutMs: 10_000,
+    // The mock cluster holds a group in Joining for up to a session (or rebalance) timeout
+    // whenever a member joins or leaves, so both are as short as allowed.
+    sessionTimeoutMs: 6000,
+    rebalanceTimeoutMs: 6000,
     heartbeatIntervalMs: 500,
     maxWaitTimeMs: 100,
     ...overrides,
@@ -99,9 +101,10 @@ export class Harness {
     brokers: readonly string[],
     config: KafkaSourceConfig,
     private readonly mode: DeliveryMode,
+    readonly log: RecordingLogger = new RecordingLogger(),
   ) {
-    this.source = new KafkaSource(config, { kafka: kafkaClient(brokers, `c-${config.groupId}`), log: SILENT_LOGGER, metrics: this.metrics });
-    const ctx: SourceContext = { gate: this.gate, log: SILENT_LOGGER, metrics: this.metrics, flush: (keys) => this.flush(keys) };
+    this.source = new KafkaSource(config, { kafka: kafkaClient(brokers, `c-${config.groupId}`), log, metrics: this.metrics });
+    const ctx: SourceContext = { gate: this.gate, log, metrics: this.metrics, flush: (keys) => this.flush(keys) };
     this.sub = this.source.open(ctx).subscribe({
       next: (poll) => void this.onPoll(poll),
       error: (err: unknown) => {
@@ -170,3 +173,35 @@ export class Harness {
 }
 
 export const range = (n: number, prefix = 'm'): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+
+/** Keeps log lines so a test can see what the source reported (assignments, rebalances). */
+export class RecordingLogger implements Logger {
+  readonly lines: Array<{ level: string; msg: string; obj: object }> = [];
+  debug(obj: object, msg = ''): void {
+    this.lines.push({ level: 'debug', msg, obj });
+  }
+  info(obj: object, msg = ''): void {
+    this.lines.push({ level: 'info', msg, obj });
+  }
+  warn(obj: object, msg = ''): void {
+    this.lines.push({ level: 'warn', msg, obj });
+  }
+  error(obj: object, msg = ''): void {
+    this.lines.push({ level: 'error', msg, obj });
+  }
+  child(): Logger {
+    return this;
+  }
+  count(msg: string): number {
+    return this.lines.filter((l) => l.msg.includes(msg)).length;
+  }
+}
+
+/** Polls `cond` until it holds (fails after `timeoutMs`, naming `what`). */
+export async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
