@@ -1,0 +1,146 @@
+import { stat } from 'node:fs/promises';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { IntegratorError, errorMessage } from '../../src/core/errors.js';
+import type { InventoryChange } from '../../src/core/model.js';
+import type { Encoder } from './encoder.js';
+import { DICT_DDL, SELECT_RAW, STAGE_DDL, stageRecords } from './parquet-staging.js';
+
+export type ParquetCodec = 'snappy' | 'zstd';
+
+export interface ParquetEncoderOptions {
+  readonly compression?: ParquetCodec;
+  /**
+   * DuckDB worker threads per query. 1 keeps one core for the JS thread; batches in flight at
+   * once still run side by side, each COPY on its own connection.
+   */
+  readonly threads?: number;
+  /** Connections kept for encodes in flight at once; more encodes wait for a free one. */
+  readonly maxConcurrency?: number;
+  /** DuckDB memory limit, e.g. "512MB". */
+  readonly memoryLimit?: string;
+}
+
+const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Writes Parquet through one in-process DuckDB: each batch is staged into a connection-local
+ * temp table from typed arrays (see parquet-staging.ts) and copied out with
+ * `COPY (SELECT ...) TO path (FORMAT parquet)`. One instance per process; each encode in flight
+ * holds its own connection, so concurrent batches never share a staging table.
+ */
+export class ParquetEncoder implements Encoder {
+  readonly extension = 'parquet';
+  readonly contentType = 'application/vnd.apache.parquet';
+  private readonly codec: ParquetCodec;
+  private readonly maxConcurrency: number;
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly waiters: Array<{ resolve: (c: DuckDBConnection) => void; reject: (e: unknown) => void }> = [];
+  private open = 0;
+  private busy = 0;
+  private closed = false;
+  private drained?: () => void;
+
+  private readonly config: Record<string, string>;
+  /** Created on first use, so building the sinks stays synchronous. */
+  private instance?: Promise<DuckDBInstance>;
+
+  constructor(opts: ParquetEncoderOptions = {}) {
+    this.codec = opts.compression ?? 'zstd';
+    this.maxConcurrency = Math.max(1, opts.maxConcurrency ?? 8);
+    this.config = { threads: String(opts.threads ?? 1) };
+    if (opts.memoryLimit) this.config.memory_limit = opts.memoryLimit;
+  }
+
+  async encodeToFile(records: readonly InventoryChange[], path: string): Promise<{ bytes: number }> {
+    const con = await this.acquire();
+    let healthy = false;
+    try {
+      await con.run('DELETE FROM stage; DELETE FROM dict;');
+      const appender = await con.createAppender('stage');
+      let dictChunks;
+      try {
+        dictChunks = await stageRecords(records, (chunk) => appender.appendDataChunk(chunk), nextTick);
+      } finally {
+        appender.closeSync();
+      }
+      const dictAppender = await con.createAppender('dict');
+      try {
+        for (const chunk of dictChunks) dictAppender.appendDataChunk(chunk);
+      } finally {
+        dictAppender.closeSync();
+      }
+      await con.run(`COPY (${SELECT_RAW}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${this.codec})`);
+      await con.run('DELETE FROM stage; DELETE FROM dict;');
+      healthy = true;
+      return { bytes: (await stat(path)).size };
+    } catch (err) {
+      throw new IntegratorError('SINK_WRITE_FAILED', `cannot encode ${records.length} records as Parquet to ${path}: ${errorMessage(err)}`, {
+        cause: err,
+        details: { path, records: records.length },
+      });
+    } finally {
+      this.release(con, healthy);
+    }
+  }
+
+  /** Lets encodes in flight finish, then closes the connections and the instance. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w.reject(new IntegratorError('SHUTDOWN', 'parquet encoder is closed'));
+    if (this.busy > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    for (const c of this.idle.splice(0)) c.closeSync();
+    const instance = await this.instance?.catch(() => undefined);
+    instance?.closeSync();
+  }
+
+  private async acquire(): Promise<DuckDBConnection> {
+    if (this.closed) throw new IntegratorError('SHUTDOWN', 'parquet encoder is closed');
+    this.busy++;
+    try {
+      return await this.connection();
+    } catch (err) {
+      this.busy--;
+      if (this.busy === 0) this.drained?.();
+      throw err;
+    }
+  }
+
+  private async connection(): Promise<DuckDBConnection> {
+    const idle = this.idle.pop();
+    if (idle) return idle;
+    if (this.open >= this.maxConcurrency) return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.open++;
+    try {
+      if (!this.instance) {
+        const created = DuckDBInstance.create(':memory:', this.config);
+        this.instance = created;
+        created.catch(() => (this.instance === created ? (this.instance = undefined) : undefined));
+      }
+      const con = await (await this.instance).connect();
+      await con.run(`CREATE TEMP TABLE stage (${STAGE_DDL}); CREATE TEMP TABLE dict (${DICT_DDL});`);
+      return con;
+    } catch (err) {
+      this.open--;
+      throw new IntegratorError('SINK_WRITE_FAILED', `cannot open a DuckDB connection for Parquet: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** A connection whose encode failed half-way is closed rather than reused. */
+  private release(con: DuckDBConnection, healthy: boolean): void {
+    this.busy--;
+    if (!healthy) {
+      con.closeSync();
+      this.open--;
+      const waiter = this.waiters.shift();
+      // The waiter counts itself as busy already (see acquire).
+      if (waiter) this.connection().then(waiter.resolve, waiter.reject);
+    } else {
+      const waiter = this.waiters.shift();
+      if (waiter) waiter.resolve(con);
+      else this.idle.push(con);
+    }
+    if (this.busy === 0) this.drained?.();
+  }
+}
