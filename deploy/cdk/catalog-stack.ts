@@ -73,7 +73,12 @@ export class CatalogStack extends Stack {
 
     const job = new CfnJob(this, 'CuratedJob', {
       name: this.jobName,
-      role: jobRole(this, { ...roleProps, curatedTables: this.curatedTables, assetObjectArns: [script, sql].map((a) => a.bucket.arnForObjects(a.s3ObjectKey)) }).roleArn,
+      role: jobRole(this, {
+        ...roleProps,
+        assetObjectArns: [script, sql].map((a) => a.bucket.arnForObjects(a.s3ObjectKey)),
+        referenceTables: ['orders', 'customers'],
+        workflowName: this.workflowName,
+      }).roleArn,
       command: { name: 'glueetl', pythonVersion: '3', scriptLocation: script.s3ObjectUrl },
       glueVersion: glue.glueVersion,
       workerType: glue.workerType,
@@ -87,15 +92,13 @@ export class CatalogStack extends Stack {
         '--enable-glue-datacatalog': 'true',
         '--enable-continuous-cloudwatch-log': 'true',
         '--enable-metrics': 'true',
-        // curated.sql counts days in UTC; DuckDB runs it with TimeZone=UTC too.
-        '--conf': 'spark.sql.session.timeZone=UTC',
         '--TempDir': s3Uri(bucket.bucketName, layout.glueTempPrefix),
-        '--database': database.ref,
+        // The arguments deploy/glue/curated_job.py reads; the runtime adds --partitions per run.
         '--raw_table': layout.rawTable,
         '--raw_path': s3Uri(bucket.bucketName, layout.rawTable),
         '--reference_path': s3Uri(bucket.bucketName, layout.referencePrefix),
         '--curated_path': s3Uri(bucket.bucketName, layout.curatedPrefix),
-        '--curated_sql': sql.s3ObjectUrl,
+        '--sql_path': sql.s3ObjectUrl,
       },
     });
 
@@ -107,7 +110,8 @@ export class CatalogStack extends Stack {
     new CfnTrigger(this, 'StartTrigger', {
       name: `${props.name}-start`,
       workflowName: workflow.ref,
-      ...(glue.schedule ? { type: 'SCHEDULED', schedule: glue.schedule, startOnCreation: true } : { type: 'ON_DEMAND' }),
+      // On demand only: the job needs the partitions the runtime passes as run properties.
+      type: 'ON_DEMAND',
       actions: [{ crawlerName: crawler.ref }],
     });
     new CfnTrigger(this, 'AfterCrawlTrigger', {

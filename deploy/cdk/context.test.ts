@@ -15,13 +15,12 @@ describe('CDK context → system props', () => {
 
   it('reads strings from -c (booleans, numbers and lists included) and the CLI’s default env', () => {
     const p = from(
-      { container: 'false', lambdaSources: 'kinesis, dynamodb', desiredCount: '3', containerImage: 'repo/img:1', configParameter: '/cfg', vpcId: 'vpc-1', glueSchedule: 'cron(0 * * * ? *)' },
+      { container: 'false', lambdaSources: 'kinesis, dynamodb', desiredCount: '3', containerImage: 'repo/img:1', configParameter: '/cfg', vpcId: 'vpc-1' },
       { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1' },
     );
     expect(p.container).toMatchObject({ enabled: false, desiredCount: 3, image: { kind: 'registry', uri: 'repo/img:1' }, config: { kind: 'ssm', parameterName: '/cfg' } });
     expect(p.lambda.sources).toEqual(['kinesis', 'dynamodb']);
     expect(p.network.vpcId).toBe('vpc-1');
-    expect(p.glue.schedule).toBe('cron(0 * * * ? *)');
     expect(p.env).toEqual({ account: '123456789012', region: 'eu-west-1' });
   });
 

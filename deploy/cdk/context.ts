@@ -66,7 +66,6 @@ export function propsFromContext(get: ContextReader, repoRoot: string, env: Node
       databaseName: str(get, 'glueDatabase') ?? d.glue.databaseName,
       jobScriptPath: str(get, 'glueJobScript') ?? d.glue.jobScriptPath,
       curatedSqlPath: str(get, 'glueCuratedSql') ?? d.glue.curatedSqlPath,
-      ...opt('schedule', str(get, 'glueSchedule')),
     },
     sources: {
       ...opt('kinesisStreamArn', str(get, 'kinesisStreamArn')),

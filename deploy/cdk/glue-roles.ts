@@ -56,15 +56,20 @@ export function crawlerRole(scope: Construct, p: GlueRoleProps): Role {
 }
 
 export interface JobRoleProps extends GlueRoleProps {
-  readonly curatedTables: readonly string[];
   /** ARNs of the job's script and SQL objects in the CDK asset bucket. */
   readonly assetObjectArns: readonly string[];
+  /** Reference tables the job may read from the catalog (--reference_database). */
+  readonly referenceTables: readonly string[];
+  /** The workflow whose run properties carry the partitions when the job runs inside it. */
+  readonly workflowName: string;
 }
 
 /**
- * The curated job reads raw and reference data, rewrites the curated tables (overwrite needs
- * Delete) and uses its temp prefix; in the catalog it reads the raw table and owns the curated
- * tables. Spark's Glue metastore client also looks up the "default" database at start.
+ * The curated job (deploy/glue/curated_job.py) reads raw and reference data and overwrites the
+ * curated Parquet folders (overwrite needs Delete); it writes no catalog entries. Listing is
+ * granted on the whole bucket: Hadoop's S3 filesystem probes keys with HEAD and needs a 404 for
+ * a missing one, which S3 gives only with an unconditioned s3:ListBucket (it reveals key names
+ * only, no contents). Spark's Glue metastore client also looks up the "default" database.
  */
 export function jobRole(scope: Construct, p: JobRoleProps): Role {
   const { layout } = p;
@@ -72,11 +77,16 @@ export function jobRole(scope: Construct, p: JobRoleProps): Role {
   return glueRole(
     scope,
     'CuratedJobRole',
-    'curated job: read raw + reference, write curated, catalog the curated tables',
+    'curated job: read raw + reference, overwrite the curated folders',
     new PolicyDocument({
       statements: [
         new PolicyStatement({ sid: 'JobAssets', actions: ['s3:GetObject'], resources: [...p.assetObjectArns] }),
-        ...lakeReadStatements(p.bucketArn, [layout.rawTable, layout.referencePrefix, ...writable], 'LakeRead'),
+        new PolicyStatement({ sid: 'LakeList', actions: ['s3:ListBucket'], resources: [p.bucketArn] }),
+        new PolicyStatement({
+          sid: 'LakeRead',
+          actions: ['s3:GetObject'],
+          resources: [layout.rawTable, layout.referencePrefix, ...writable].map((prefix) => objectsUnder(p.bucketArn, prefix)),
+        }),
         new PolicyStatement({
           sid: 'CuratedWrite',
           actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
@@ -85,22 +95,9 @@ export function jobRole(scope: Construct, p: JobRoleProps): Role {
         new PolicyStatement({
           sid: 'CatalogRead',
           actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:GetUserDefinedFunctions'],
-          resources: [...glueTableResources(scope, { database: p.database, tables: [p.rawTable, ...p.curatedTables] }), glueArn(scope, 'database', 'default')],
+          resources: [...glueTableResources(scope, { database: p.database, tables: [p.rawTable, ...p.referenceTables] }), glueArn(scope, 'database', 'default')],
         }),
-        new PolicyStatement({
-          sid: 'CuratedCatalogWrite',
-          actions: [
-            'glue:CreateTable',
-            'glue:UpdateTable',
-            'glue:DeleteTable',
-            'glue:CreatePartition',
-            'glue:BatchCreatePartition',
-            'glue:UpdatePartition',
-            'glue:DeletePartition',
-            'glue:BatchDeletePartition',
-          ],
-          resources: glueTableResources(scope, { database: p.database, tables: p.curatedTables }),
-        }),
+        new PolicyStatement({ sid: 'WorkflowRunProperties', actions: ['glue:GetWorkflowRunProperties'], resources: [glueArn(scope, 'workflow', p.workflowName)] }),
         ...glueLogStatements(scope, ['/aws-glue/jobs/output', '/aws-glue/jobs/error', '/aws-glue/jobs/logs-v2']),
         putMetricDataStatement('Glue'),
       ],

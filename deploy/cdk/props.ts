@@ -61,8 +61,6 @@ export interface GlueProps {
   readonly glueVersion: string;
   readonly workerType: string;
   readonly numberOfWorkers: number;
-  /** Optional cron for the workflow's start, e.g. "cron(15 * * * ? *)"; default on demand only. */
-  readonly schedule?: string;
 }
 
 export interface SourcesProps {

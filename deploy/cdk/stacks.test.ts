@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { only, type Synthesized, synthesize, testProps } from './test-system.js';
+import { only, REPO_ROOT, type Synthesized, synthesize, testProps } from './test-system.js';
 
 let sys: Synthesized;
 beforeAll(() => {
@@ -98,16 +100,23 @@ describe('catalog stack', () => {
     });
   });
 
-  it('runs the curated SQL as a glueetl job in UTC, started by a workflow after the crawler succeeds', () => {
+  it('runs the curated job (glueetl) with the arguments its script reads, started by a workflow after the crawler succeeds', () => {
     const t = sys.templates.catalog!;
     const job = only(t, 'AWS::Glue::Job').Properties;
     expect(job).toMatchObject({
       Command: { Name: 'glueetl', PythonVersion: '3' },
       GlueVersion: '5.0',
       ExecutionProperty: { MaxConcurrentRuns: 1 },
-      DefaultArguments: { '--conf': 'spark.sql.session.timeZone=UTC', '--raw_table': 'inventory_changes', '--enable-glue-datacatalog': 'true' },
+      DefaultArguments: { '--raw_table': 'inventory_changes', '--enable-glue-datacatalog': 'true' },
     });
-    expect(JSON.stringify((job.DefaultArguments as Record<string, unknown>)['--curated_sql'])).toMatch(/\.sql/);
+    // The arguments deploy/glue/curated_job.py reads (the runtime adds --partitions per run).
+    const args = job.DefaultArguments as Record<string, unknown>;
+    for (const [name, suffix] of [['--raw_path', '/inventory_changes/'], ['--curated_path', '/curated/'], ['--reference_path', '/reference/'], ['--TempDir', '/glue-temp/']] as const) {
+      expect(JSON.stringify(args[name]), name).toContain(suffix);
+    }
+    expect(JSON.stringify(args['--sql_path'])).toMatch(/\.sql"/);
+    const script = readFileSync(join(REPO_ROOT, 'deploy/glue/curated_job.py'), 'utf8');
+    for (const name of ['raw_path', 'curated_path', 'reference_path', 'sql_path']) expect(script, name).toContain(`"${name}"`);
     t.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'inventory_lake' } });
     t.hasResourceProperties('AWS::Glue::Trigger', { Type: 'ON_DEMAND', Actions: [{ CrawlerName: Match.anyValue() }] });
     t.hasResourceProperties('AWS::Glue::Trigger', {

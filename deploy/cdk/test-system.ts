@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { Code } from 'aws-cdk-lib/aws-lambda';
 import { defaultProps, type SystemProps } from './props.js';
 import { buildSystem, type System } from './system.js';
 
-/** Test support: a system synthesizable without Docker, an esbuild bundle or the Glue script. */
+/** Test support: a system synthesizable without Docker or an esbuild bundle. */
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -18,20 +18,12 @@ function scratchDir(): string {
   return scratch;
 }
 
-/** A stand-in for deploy/glue/curated_job.py until it exists (the stack only uploads it). */
-export function placeholderJobScript(): string {
-  const path = join(scratchDir(), 'curated_job.py');
-  writeFileSync(path, '# placeholder for tests\n');
-  return path;
-}
-
 export type PropsPatch = (p: SystemProps) => SystemProps;
 
 export function testProps(patch: PropsPatch = (p) => p): SystemProps {
   const d = defaultProps(REPO_ROOT);
   return patch({
     ...d,
-    glue: { ...d.glue, jobScriptPath: placeholderJobScript() },
     container: { ...d.container, image: { kind: 'registry', uri: 'public.ecr.aws/docker/library/node:22-bookworm-slim' } },
     lambda: {
       ...d.lambda,
