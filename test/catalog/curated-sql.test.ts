@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CURATED_SCHEMAS } from '../../src/catalog/athena-ddl.js';
 import { buildCuratedLocally, type LocalCuratedResult } from '../../src/catalog/curated-duckdb.js';
 import { CURATED_TABLES, loadCuratedSql } from '../../src/catalog/curated-sql.js';
 import { sqlString } from '../../src/catalog/duckdb-sql.js';
@@ -96,6 +97,16 @@ describe('curated SQL (deploy/glue/curated.sql) run by DuckDB on a raw lake with
     expect((await readdir(join(lake, 'curated', 'inventory_changes_curated'))).sort()).toEqual(days);
     expect((await readdir(join(lake, 'curated', 'inventory_daily'))).sort()).toEqual(days);
     expect(await readdir(join(lake, 'curated', 'inventory_snapshot'))).toEqual(['part-00000.parquet']);
+  });
+
+  it('writes the columns and types the Athena DDL declares', async () => {
+    const hive: Record<string, string> = { VARCHAR: 'string', BIGINT: 'bigint', DOUBLE: 'double', TIMESTAMP: 'timestamp', DATE: 'date' };
+    for (const table of CURATED_TABLES) {
+      const described = await raw.query(`DESCRIBE SELECT * FROM read_parquet(${curatedGlob(table)}, hive_partitioning = true)`);
+      const schema = CURATED_SCHEMAS[table]!;
+      const want = [...schema.columns.map((c) => [c.name, c.type]), ...(schema.partitionedByDt ? [['dt', 'date']] : [])];
+      expect(described.map((d) => [d.column_name, hive[String(d.column_type)] ?? d.column_type])).toEqual(want);
+    }
   });
 
   it('is idempotent: a second build over the same lake gives the same tables', async () => {
