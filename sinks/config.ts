@@ -5,7 +5,11 @@ const common = {
   format: z.enum(['parquet', 'ndjson']).default('parquet').describe('parquet (typed columns) or ndjson (gzip-compressed)'),
   compression: z.enum(['snappy', 'zstd']).default('zstd').describe('Parquet codec'),
   table: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('inventory_changes').describe('folder and catalog table name of the raw layer'),
-  dlqPrefix: z.string().regex(/^[A-Za-z0-9_\-/]+$/).default('dlq').describe('where dead letters go, in the same store'),
+  dlqPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'letters, digits, "_" and "-", folders separated by single "/" (no leading or trailing "/")')
+    .default('dlq')
+    .describe('where dead letters go, in the same store'),
 };
 
 export const FileSinkConfig = z
