@@ -12,7 +12,6 @@ import { objectsUnder } from './layout.js';
 /** Actions that have no resource-level permissions, so Resource "*" is the only way to grant them. */
 export const RESOURCE_STAR_ACTIONS: Readonly<Record<string, string>> = {
   'dynamodb:ListStreams': 'lists stream ARNs of the account; IAM cannot scope it (the Lambda DynamoDB event source calls it)',
-  'kinesis:ListStreams': 'account-level listing; granted by the Lambda Kinesis event source integration',
   'ecr:GetAuthorizationToken': 'registry login token, account-wide by design (image pull by the ECS agent)',
   'cloudwatch:PutMetricData': 'metrics have no ARN; limited with a cloudwatch:namespace condition where we grant it',
   'ec2:CreateNetworkInterface': 'VPC-attached Lambda ENIs are created before their ARN exists',
@@ -21,8 +20,6 @@ export const RESOURCE_STAR_ACTIONS: Readonly<Record<string, string>> = {
   'ec2:DeleteNetworkInterface': 'VPC-attached Lambda ENI cleanup',
   'ec2:AssignPrivateIpAddresses': 'VPC-attached Lambda ENIs',
   'ec2:UnassignPrivateIpAddresses': 'VPC-attached Lambda ENIs',
-  'xray:PutTraceSegments': 'X-Ray has no resource-level permissions',
-  'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions',
 };
 
 /** Writes of the sink: new objects (multipart included) under the raw table and the DLQ prefix. */
