@@ -19,10 +19,19 @@ export const DynamoDbStreamsSourceConfig = z
     type: z.literal('dynamodb'),
     tableName: z.string().min(1).describe('table whose stream is read'),
     streamArn: z.string().optional().describe('stream ARN; default: the table’s LatestStreamArn'),
-    startAt: z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'),
-    maxRecordsPerCall: z.number().int().min(1).max(1000).default(1000),
-    idleTimeBetweenReadsMs: z.number().int().min(100).default(500),
-    shardSyncIntervalMs: z.number().int().min(1000).default(10_000),
+    startAt: z
+      .enum(['TRIM_HORIZON', 'LATEST'])
+      .default('TRIM_HORIZON')
+      .describe('where a shard without a checkpoint starts; children of a closed shard always start at their beginning'),
+    maxRecordsPerCall: z.number().int().min(1).max(1000).default(1000).describe('GetRecords Limit (DynamoDB Streams allows 1000)'),
+    idleTimeBetweenReadsMs: z.number().int().min(100).default(500).describe('pause after an empty read'),
+    shardSyncIntervalMs: z.number().int().min(1000).default(10_000).describe('how often to describe the stream (new shards, other workers’ finished parents)'),
+    leaseClaimIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(2000)
+      .describe('how often leases are taken and balanced; keep it well under the lease duration'),
     mapping: FieldMapping.default(FieldMapping.parse({})),
     aws: AwsClientConfig.default(AwsClientConfig.parse({})),
   })
