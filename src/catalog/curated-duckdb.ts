@@ -2,8 +2,9 @@ import { readdir, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { RAW_COLUMNS } from '../core/columns.js';
-import type { CuratedStatement } from './curated-sql.js';
+import { type CuratedStatement, loadCuratedSql } from './curated-sql.js';
 import { DUCKDB_TYPE, sqlString } from './duckdb-sql.js';
+import { scanPartitions } from './local-state.js';
 import { REFERENCE_TABLES, type ReferenceColumn } from './reference.js';
 
 export interface LocalCuratedInput {
@@ -115,4 +116,22 @@ export async function buildCuratedLocally(input: LocalCuratedInput): Promise<Loc
     conn.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * Builds the curated tables of a local lake from every raw partition found in it, reading the
+ * reference tables from <lake>/reference; for the demo and tools, after a run. Throws on failure.
+ */
+export async function buildLakeCurated(
+  lakeRoot: string,
+  opts: { table?: string; statements?: readonly CuratedStatement[]; referenceDir?: string; outputDir?: string } = {},
+): Promise<LocalCuratedResult> {
+  const rawTableDir = join(lakeRoot, opts.table ?? 'inventory_changes');
+  return buildCuratedLocally({
+    rawTableDir,
+    partitions: (await scanPartitions(rawTableDir)).map((p) => p.path),
+    referenceDir: join(lakeRoot, opts.referenceDir ?? 'reference'),
+    outputDir: join(lakeRoot, opts.outputDir ?? 'curated'),
+    statements: opts.statements ?? loadCuratedSql(),
+  });
 }

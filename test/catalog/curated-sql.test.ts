@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CURATED_SCHEMAS } from '../../src/catalog/athena-ddl.js';
-import { buildCuratedLocally, type LocalCuratedResult } from '../../src/catalog/curated-duckdb.js';
+import { buildCuratedLocally, buildLakeCurated, type LocalCuratedResult } from '../../src/catalog/curated-duckdb.js';
 import { CURATED_TABLES, loadCuratedSql } from '../../src/catalog/curated-sql.js';
 import { sqlString } from '../../src/catalog/duckdb-sql.js';
 import { scanPartitions } from '../../src/catalog/local-state.js';
@@ -109,14 +109,8 @@ describe('curated SQL (deploy/glue/curated.sql) run by DuckDB on a raw lake with
     }
   });
 
-  it('is idempotent: a second build over the same lake gives the same tables', async () => {
-    const again = await buildCuratedLocally({
-      rawTableDir: join(lake, 'inventory_changes'),
-      partitions: (await scanPartitions(join(lake, 'inventory_changes'))).map((p) => p.path),
-      referenceDir: join(lake, 'reference'),
-      outputDir: join(lake, 'curated'),
-      statements: loadCuratedSql(),
-    });
+  it('is idempotent: a second build over the same lake (found by scanning it) gives the same tables', async () => {
+    const again = await buildLakeCurated(lake);
     expect(again.tables).toEqual(result.tables);
     const [n] = await raw.query(`SELECT COUNT(*)::INTEGER AS n FROM read_parquet(${curatedGlob('inventory_changes_curated')})`);
     expect(n!.n).toBe(ds.unique.length);
