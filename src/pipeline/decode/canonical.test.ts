@@ -30,3 +30,19 @@ describe('canonical decoder', () => {
     expect(parseEventTime(1_763_719_200_000)).toBe(1_763_719_200_000);
   });
 });
+
+describe('the fast path agrees with the schema', () => {
+  const base: Record<string, unknown> = { ...good, delta: -3 };
+  const variants: unknown[] = [1.5, -1, 0, '3', null, undefined, '', 'x'.repeat(513), 'x'.repeat(512), true, {}, [], Number.MAX_SAFE_INTEGER + 2, 'sale', 'teleport', 1_763_719_200_000, '2026-11-21T10:00:00Z'];
+  it.each(Object.keys(base))('for every kind of value in %s', async (key) => {
+    const { CanonicalEvent, looksCanonical } = await import('./canonical.js');
+    for (const v of variants) {
+      const candidate = { ...base, [key]: v };
+      if (v === undefined) delete candidate[key];
+      const fast = looksCanonical(candidate);
+      const schema = CanonicalEvent.safeParse(candidate).success;
+      // The fast path may only accept what the schema accepts.
+      if (fast) expect(schema, `${key}=${JSON.stringify(v)}`).toBe(true);
+    }
+  });
+});
