@@ -15,7 +15,7 @@ import { backoffDelay } from '../core/retry.js';
 import type { CatalogRetryConfig } from './config.js';
 import type { GlueCaller } from './glue-call.js';
 import { hasName, isThrottlingName } from './glue-errors.js';
-import { type LakeFormat, dataColumns, partitionInput, planSchema, rawTableInput, tableInputOf } from './glue-table.js';
+import { type LakeFormat, dataColumns, partitionInput, planSchema, rawTableInput, tableInputOf, withSlash } from './glue-table.js';
 
 /** BatchCreatePartition accepts at most 100 partitions a call. */
 export const PARTITION_CHUNK = 100;
@@ -171,6 +171,11 @@ export class GluePartitionRegistrar {
       if (!existing) throw new IntegratorError('CATALOG_FAILED', `glue table ${database}.${name} exists but GetTable returned nothing`, { retriable: true });
     }
     this.keys = (existing.PartitionKeys ?? []).map((k) => k.Name ?? '');
+    const at = existing.StorageDescriptor?.Location ?? '';
+    if (withSlash(at) !== withSlash(this.target.location)) {
+      // Partitions are placed below the table's location; the objects are below ours.
+      this.log.warn({ table: name, tableLocation: at, lakeLocation: this.target.location }, 'glue table points elsewhere than the lake; its partitions will too');
+    }
     this.table = await this.evolve(tableInputOf(existing), existing.VersionId);
   }
 
