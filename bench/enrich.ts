@@ -29,12 +29,11 @@ export async function run(args: { events?: number }): Promise<Record<string, num
   const dir = await mkdtemp(join(tmpdir(), 'bench-enrich-'));
   const sample = await createPostgresSample({ customers: 0, orders: 0 }, { prefix: 'bench_enr' });
   try {
-    const refs = { customers: `"${sample.schema}"."customers"`, orders: `"${sample.schema}"."orders"` };
-    await seedPostgresFromUniverse(sample.admin, refs, universe);
+    await seedPostgresFromUniverse(sample.admin, sample.tables, universe);
     const input = await writeEventsFile(join(dir, 'events.ndjson'), events, { seed });
 
     const log = createLogger({ level: 'warn' });
-    const passThrough = await measure(input.path, join(dir, 'pass'), 'none', () => createEnricher({ type: 'none' }, { log, metrics: new MemoryMetrics() }));
+    const passThrough = await measure(input.path, join(dir, 'pass'), { type: 'none' }, () => createEnricher({ type: 'none' }, { log, metrics: new MemoryMetrics() }));
     const metrics = new MemoryMetrics();
     const enrichment = {
       type: 'postgres' as const,

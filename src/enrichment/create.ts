@@ -4,11 +4,12 @@ import type { Enricher } from '../core/ports.js';
 import type { EnrichmentConfig } from './config.js';
 import { type ConnectionTarget, resolveTarget } from './connection.js';
 import { redactor } from './db-errors.js';
-import { seedSampleData, startEmbeddedPostgres } from './embedded.js';
+import { seedRows, seedSampleData, startEmbeddedPostgres } from './embedded.js';
 import type { LookupClient } from './lookup-client.js';
 import { MysqlLookupClient } from './mysql-client.js';
 import { PassThroughEnricher } from './pass-through.js';
 import { PgLookupClient } from './pg-client.js';
+import type { SampleRows } from './sample-data.js';
 import { SqlEnricher } from './sql-enricher.js';
 
 export interface EnricherDeps {
@@ -18,6 +19,11 @@ export interface EnricherDeps {
   readonly env?: NodeJS.ProcessEnv;
   /** Clock for cache TTLs and the circuit breaker (tests). */
   readonly clock?: { now(): number };
+  /**
+   * type embedded: seed exactly these ids (e.g. the demo generator's customers and orders)
+   * instead of the configured counts of sample rows.
+   */
+  readonly embeddedRows?: SampleRows;
 }
 
 /**
@@ -32,7 +38,8 @@ export async function createEnricher(config: EnrichmentConfig, deps: EnricherDep
   let onClose: (() => Promise<void>) | undefined;
   if (config.type === 'embedded') {
     const embedded = await startEmbeddedPostgres({ maxConnections: config.poolSize + 1, log });
-    await seedSampleData(embedded.db, { customers: config.customers, orders: config.orders });
+    if (deps.embeddedRows) await seedRows(embedded.db, deps.embeddedRows);
+    else await seedSampleData(embedded.db, { customers: config.customers, orders: config.orders });
     target = embedded.target(config.poolSize);
     onClose = () => embedded.stop();
   } else {

@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Logger } from '../core/logger.js';
 import type { ConnectionTarget } from './connection.js';
-import { postgresSampleSql, type SampleTables } from './sample-data.js';
+import { insertSampleRows, postgresSampleSql, type SampleRows, type SampleTables } from './sample-data.js';
 
 export interface EmbeddedPostgres {
   readonly db: PGlite;
@@ -46,11 +46,18 @@ export async function startEmbeddedPostgres(opts: { maxConnections?: number; log
   };
 }
 
+const DEFAULT_TABLES: SampleTables = { customers: 'customers', orders: 'orders' };
+
 /** Creates the sample tables and fills them (idempotent); the demo and tests reuse it. */
-export async function seedSampleData(
-  db: Pick<PGlite, 'exec'>,
-  counts: { customers: number; orders: number },
-  tables: SampleTables = { customers: 'customers', orders: 'orders' },
-): Promise<void> {
+export async function seedSampleData(db: Pick<PGlite, 'exec'>, counts: { customers: number; orders: number }, tables: SampleTables = DEFAULT_TABLES): Promise<void> {
   for (const sql of postgresSampleSql(tables, counts)) await db.exec(sql);
+}
+
+/**
+ * Creates the sample tables and fills them with exactly the given ids (e.g. the customers and
+ * orders of the demo's event generator, with each order's own customer).
+ */
+export async function seedRows(db: Pick<PGlite, 'exec' | 'query'>, rows: SampleRows, tables: SampleTables = DEFAULT_TABLES): Promise<void> {
+  for (const sql of postgresSampleSql(tables, { customers: 0, orders: 0 })) await db.exec(sql);
+  await insertSampleRows((sql, params) => db.query(sql, params), tables, rows);
 }

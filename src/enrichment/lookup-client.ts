@@ -28,6 +28,8 @@ export function toLookupRows(spec: LookupSpec, rows: readonly Record<string, unk
   return rows.map((r) => {
     const attrs: Record<string, string | null> = {};
     for (const c of spec.columns) attrs[c] = text(r[c]);
+    // Frozen: the same object is cached and handed to every change with this key.
+    Object.freeze(attrs);
     return { key: text(r[keyAlias]) ?? '', customerId: spec.customerKey ? text(r[customerAlias]) : null, attrs };
   });
 }

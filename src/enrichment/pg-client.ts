@@ -49,8 +49,9 @@ export class PgLookupClient implements LookupClient {
     // PostgreSQL text cannot hold NUL, so such a key cannot exist; sending it would fail the batch.
     const values = keys.some((k) => k.includes('\u0000')) ? keys.filter((k) => !k.includes('\u0000')) : keys;
     if (values.length === 0) return [];
-    // A named statement is parsed and planned once per connection.
-    const res = await this.pool.query<Record<string, unknown>>({ name: `inventory_enrich_${spec.name}`, text: sql, values: [values] });
+    // Unnamed statement: two queries a batch make planning cost nothing, and named ones would
+    // collide on PGlite, whose socket connections all share one session.
+    const res = await this.pool.query<Record<string, unknown>>(sql, [values]);
     return toLookupRows(spec, res.rows, KEY_ALIAS, CUSTOMER_ALIAS);
   }
 

@@ -99,6 +99,8 @@ export class SqlEnricher implements Enricher {
     const known: Record<Name, Known> = { order: new Map(), customer: new Map() };
     for (let round = 1; ; round++) {
       const errors = await this.resolve(changes, known);
+      // Our own shutdown is not the database failing: nothing may be marked failed for it.
+      if (this.stop.signal.aborted) throw new IntegratorError('SHUTDOWN', 'enricher closed during a lookup', { retriable: true });
       this.noteHealth(errors);
       if (errors.size === 0 || this.opts.policy !== 'wait') return this.finish(changes, known, errors);
       const fatal = [...errors.values()].find((e) => !e.retriable);
@@ -124,6 +126,9 @@ export class SqlEnricher implements Enricher {
     this.stop.abort();
     try {
       await this.client.close();
+    } catch (err) {
+      // A pool ending while its reconnects fail reports their error; closing still succeeded.
+      this.deps.log.debug({ db: this.client.label, err: { message: this.deps.redact((err as Error).message) } }, 'enrichment pool closed with an error');
     } finally {
       await this.deps.onClose?.();
     }
@@ -185,40 +190,58 @@ export class SqlEnricher implements Enricher {
     const enriched: InventoryChange[] = [];
     const rejected: EnrichmentRejection[] = [];
     for (const c of changes) {
-      const failed: Name[] = [];
-      const reasons: string[] = [];
-      let anyFailed = false;
-      let anyMissing = false;
-      const note = (name: Name, key: string, found: Found | undefined): Found['row'] => {
-        if (found === undefined) {
-          failed.push(name);
-          anyFailed = true;
-          reasons.push(errors.get(name)?.message ?? `${name} lookup failed`);
-          return null;
-        }
-        if (found.row === null) {
-          failed.push(name);
-          anyMissing = true;
-          reasons.push(`${name} ${JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key)} not found`);
-        }
-        return found.row;
-      };
       let order: Found['row'] = null;
+      let customer: Found['row'] = null;
+      let orderState: State = 'none';
+      let customerState: State = 'none';
       let customerId = c.customerId;
       if (c.orderId !== null) {
         const found = known.order.get(c.orderId);
-        order = note('order', c.orderId, found);
+        orderState = stateOf(found);
+        order = found?.row ?? null;
         if (customerId === null) customerId = customerOf(found);
       }
-      const customer = customerId !== null ? note('customer', customerId, known.customer.get(customerId)) : null;
+      if (customerId !== null) {
+        const found = known.customer.get(customerId);
+        customerState = stateOf(found);
+        customer = found?.row ?? null;
+      }
       const status: EnrichmentStatus =
-        c.orderId === null && customerId === null ? 'skipped' : anyFailed ? 'failed' : anyMissing ? 'missing' : 'ok';
-      const enrichment: Enrichment = { status, failed, customer: customer ? { ...customer } : null, order: order ? { ...order } : null };
+        c.orderId === null && customerId === null
+          ? 'skipped'
+          : orderState === 'failed' || customerState === 'failed'
+            ? 'failed'
+            : orderState === 'missing' || customerState === 'missing'
+              ? 'missing'
+              : 'ok';
       const reject = (status === 'failed' && this.opts.policy === 'dlq') || (status === 'missing' && this.onMissing === 'dlq');
-      if (reject) rejected.push({ eventId: c.eventId, code: 'ENRICHMENT_FAILED', reason: reasons.join('; ') });
-      else enriched.push({ ...c, enrichment });
+      if (reject) {
+        rejected.push({ eventId: c.eventId, code: 'ENRICHMENT_FAILED', reason: this.reason(c.orderId, orderState, customerId, customerState, errors) });
+        continue;
+      }
+      // Rows are shared, frozen objects straight from the cache: no copy per change, and the
+      // Parquet encoder recognises a repeated map by reference instead of serialising it again.
+      const enrichment = {
+        status,
+        failed: FAILED[`${orderState === 'ok' || orderState === 'none' ? '' : 'o'}${customerState === 'ok' || customerState === 'none' ? '' : 'c'}`]!,
+        customer,
+        order,
+      } as Enrichment;
+      enriched.push({ ...c, enrichment });
     }
     return { enriched, rejected };
+  }
+
+  private reason(orderId: string | null, orderState: State, customerId: string | null, customerState: State, errors: Map<Name, IntegratorError>): string {
+    const show = (key: string) => JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key);
+    const parts: string[] = [];
+    const one = (name: Name, key: string | null, state: State) => {
+      if (state === 'failed') parts.push(errors.get(name)?.message ?? `${name} lookup failed`);
+      else if (state === 'missing' && key !== null) parts.push(`${name} ${show(key)} not found`);
+    };
+    one('order', orderId, orderState);
+    one('customer', customerId, customerState);
+    return parts.join('; ');
   }
 
   private noteHealth(errors: Map<Name, IntegratorError>): void {
@@ -232,5 +255,16 @@ export class SqlEnricher implements Enricher {
     }
   }
 }
+
+type State = 'none' | 'ok' | 'missing' | 'failed';
+const stateOf = (found: Found | undefined): State => (found === undefined ? 'failed' : found.row === null ? 'missing' : 'ok');
+
+/** `enrichment.failed` lists, shared and frozen: o = order, c = customer. */
+const FAILED: Record<string, readonly string[]> = {
+  '': Object.freeze([]),
+  o: Object.freeze(['order']),
+  c: Object.freeze(['customer']),
+  oc: Object.freeze(['order', 'customer']),
+};
 
 const customerOf = (found: Found | undefined): string | null => (found && found.row !== null ? (found.customerId ?? null) : null);

@@ -5,8 +5,8 @@ import { EnrichmentConfig } from '../../src/enrichment/config.js';
 import { createEnricher } from '../../src/enrichment/create.js';
 import { sampleCustomer, sampleOrder } from '../../src/enrichment/sample-data.js';
 import { createPostgresSample, type PostgresSample } from '../fixtures/sql/databases.js';
-import { type EmbeddedPostgres, startSeededPglite } from '../stack/pglite.js';
-import { change, counts } from './harness.js';
+import { type EmbeddedPostgres, seedRows, startSeededPglite } from '../stack/pglite.js';
+import { change, counts, cust, ord } from './harness.js';
 
 const COUNTS = { customers: 60, orders: 300 };
 
@@ -26,14 +26,14 @@ describe('embedded PostgreSQL (PGlite over the wire protocol)', () => {
     const metrics = new MemoryMetrics();
     const enricher = await createEnricher(EnrichmentConfig.parse({ type: 'embedded', ...COUNTS }), { log: SILENT_LOGGER, metrics });
     try {
-      const r = await enricher.enrich([change('ORD-7', null), change('ORD-8', 'CUST-2'), change(null, 'CUST-61'), change(null, null)]);
+      const r = await enricher.enrich([change(ord(7), null), change(ord(8), cust(2)), change(null, cust(61)), change(null, null)]);
       const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
       const o7 = sampleOrder(7, COUNTS.customers);
       expect(r.enriched[0]!.enrichment).toEqual({
         status: 'ok',
         failed: [],
         order: pick(o7, ['channel', 'status', 'total_amount']),
-        customer: pick(sampleCustomer(Number(o7.customer_id!.slice(5))), ['name', 'tier', 'country']),
+        customer: pick(sampleCustomer(Number(o7.customer_id!.slice(2))), ['name', 'tier', 'country']),
       });
       expect(r.enriched.map((c) => c.enrichment.status)).toEqual(['ok', 'ok', 'missing', 'skipped']);
       expect(counts(metrics).queries).toBe(2);
@@ -46,9 +46,23 @@ describe('embedded PostgreSQL (PGlite over the wire protocol)', () => {
     const cfg = EnrichmentConfig.parse({ type: 'postgres', host: pglite.host, port: pglite.port, user: 'postgres', database: 'postgres', poolSize: 2 });
     const enricher = await createEnricher(cfg, { log: SILENT_LOGGER, metrics: new MemoryMetrics() });
     try {
-      const r = await enricher.enrich([change('ORD-300', 'CUST-60'), change("O'Reilly; --", null)]);
+      const r = await enricher.enrich([change(ord(300), cust(60)), change("O'Reilly; --", null)]);
       expect(r.enriched.map((c) => c.enrichment.status)).toEqual(['ok', 'missing']);
       expect(r.enriched[0]!.enrichment.order?.total_amount).toBe(sampleOrder(300, COUNTS.customers).total_amount);
+    } finally {
+      await enricher.close();
+    }
+  });
+
+  it('seedRows fills tables with exactly the ids a caller generates (the demo\'s own customers and orders)', async () => {
+    const tables = { customers: 'demo_customers', orders: 'demo_orders' };
+    await seedRows(pglite.db, { customers: ['C-000042', "C-'quoted'"], orders: [{ orderId: 'O-0000009', customerId: "C-'quoted'" }] }, tables);
+    const cfg = EnrichmentConfig.parse({ type: 'postgres', host: pglite.host, port: pglite.port, user: 'postgres', database: 'postgres', lookups: { customers: { table: tables.customers }, orders: { table: tables.orders } } });
+    const enricher = await createEnricher(cfg, { log: SILENT_LOGGER, metrics: new MemoryMetrics() });
+    try {
+      const r = await enricher.enrich([change('O-0000009', null), change(null, 'C-000042'), change(null, 'C-000001')]);
+      expect(r.enriched.map((c) => c.enrichment.status)).toEqual(['ok', 'ok', 'missing']);
+      expect(r.enriched[0]!.enrichment.customer).toEqual({ name: 'Customer 2', tier: sampleCustomer(2).tier, country: sampleCustomer(2).country });
     } finally {
       await enricher.close();
     }

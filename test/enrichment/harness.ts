@@ -4,10 +4,15 @@ import type { InventoryChange } from '../../src/core/model.js';
 import type { EnrichmentConfig } from '../../src/enrichment/config.js';
 import { EnrichmentConfig as EnrichmentConfigSchema } from '../../src/enrichment/config.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { sampleCustomerId, sampleOrderId } from '../../src/enrichment/sample-data.js';
 import { makeChange } from '../fixtures/changes.js';
 import { MYSQL, POSTGRES } from '../fixtures/sql/databases.js';
 
 export type Dialect = 'postgres' | 'mysql';
+
+/** Sample ids in the event generator's format (test/fixtures/universe.ts): C-000001, O-0000001. */
+export const cust = sampleCustomerId;
+export const ord = sampleOrderId;
 
 /** Resilience settings that make an outage visible within milliseconds instead of seconds. */
 export const FAST_RESILIENCE = {

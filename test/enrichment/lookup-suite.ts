@@ -5,7 +5,7 @@ import type { Enricher } from '../../src/core/ports.js';
 import { createEnricher } from '../../src/enrichment/create.js';
 import { sampleCustomer, sampleOrder, sampleOrderCustomer } from '../../src/enrichment/sample-data.js';
 import { SILENT_LOGGER } from '../../src/core/logger.js';
-import { captureLogs, change, counts, type Dialect, dbConfig } from './harness.js';
+import { captureLogs, change, counts, type Dialect, dbConfig, cust, ord } from './harness.js';
 
 /** What the suite needs from one database: its sample tables, and raw SQL for the test's own rows. */
 export interface SuiteDb {
@@ -28,15 +28,14 @@ const pick = <T extends Record<string, unknown>>(row: T, cols: readonly (keyof T
 
 /** The enrichment a change must get from the deterministic sample data. */
 function expected(c: InventoryChange, db: SuiteDb) {
-  const num = (id: string | null, prefix: string, max: number) => {
-    if (id === null || !id.startsWith(prefix)) return undefined;
-    const n = Number(id.slice(prefix.length));
-    return Number.isInteger(n) && n >= 1 && n <= max ? n : undefined;
+  const num = (id: string | null, format: (n: number) => string, max: number) => {
+    const n = id === null ? NaN : Number(id.replace(/^[A-Z]-/, ''));
+    return Number.isInteger(n) && n >= 1 && n <= max && format(n) === id ? n : undefined;
   };
-  const o = num(c.orderId, 'ORD-', db.orders);
+  const o = num(c.orderId, ord, db.orders);
   const order = o !== undefined ? pick(sampleOrder(o, db.customers), ORDER_COLS) : null;
-  const customerId = c.customerId ?? (o !== undefined ? `CUST-${sampleOrderCustomer(o, db.customers)}` : null);
-  const cn = num(customerId, 'CUST-', db.customers);
+  const customerId = c.customerId ?? (o !== undefined ? cust(sampleOrderCustomer(o, db.customers)) : null);
+  const cn = num(customerId, cust, db.customers);
   const customer = cn !== undefined ? pick(sampleCustomer(cn), CUSTOMER_COLS) : null;
   const failed = [...(c.orderId !== null && !order ? ['order'] : []), ...(customerId !== null && !customer ? ['customer'] : [])];
   const status = c.orderId === null && customerId === null ? 'skipped' : failed.length ? 'missing' : 'ok';
@@ -67,11 +66,11 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
           const k = 1 + ((i * 131) % (db.orders + 50)); // some ids beyond the seeded range: missing
           const kind = i % 5;
           batch.push(
-            kind === 0 ? change(`ORD-${k}`, `CUST-${1 + (k % (db.customers + 5))}`)
-            : kind === 1 ? change(`ORD-${k}`, null) // the order's customer is used
-            : kind === 2 ? change(null, `CUST-${1 + (k % (db.customers + 5))}`)
+            kind === 0 ? change(ord(k), cust(1 + (k % (db.customers + 5))))
+            : kind === 1 ? change(ord(k), null) // the order's customer is used
+            : kind === 2 ? change(null, cust(1 + (k % (db.customers + 5))))
             : kind === 3 ? change(null, null)
-            : change(`ORD-${k}`, `CUST-${k % 50}`),
+            : change(ord(k), cust(k % 50)),
           );
         }
         const result = await enricher.enrich(batch);
@@ -82,7 +81,7 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
         const statuses = new Set(result.enriched.map((c) => c.enrichment.status));
         expect([...statuses].sort()).toEqual(['missing', 'ok', 'skipped']);
 
-        const onlyCustomers = await enricher.enrich([change(null, 'CUST-1'), change(null, 'CUST-999999')]);
+        const onlyCustomers = await enricher.enrich([change(null, cust(1)), change(null, cust(999999))]);
         expect(counts(metrics).queries).toBe(3); // no orders asked for: no orders query
         expect(onlyCustomers.enriched.map((c) => c.enrichment.status)).toEqual(['ok', 'missing']);
       } finally {
@@ -93,11 +92,11 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
     it('answers repeated keys from the cache and counts hits and misses', async () => {
       const { enricher, metrics } = await open();
       try {
-        const batch = [change('ORD-1', null), change('ORD-2', 'CUST-3'), change('ORD-1', 'CUST-3'), change(null, 'CUST-4')];
+        const batch = [change(ord(1), null), change(ord(2), cust(3)), change(ord(1), cust(3)), change(null, cust(4))];
         const first = await enricher.enrich(batch);
-        // unique keys: orders ORD-1, ORD-2; customers CUST-3, CUST-4 and ORD-1's customer
-        const orderCustomer = `CUST-${sampleOrderCustomer(1, db.customers)}`;
-        const uniqueCustomers = new Set(['CUST-3', 'CUST-4', orderCustomer]).size;
+        // unique keys: 2 orders; customers 3, 4 and order 1's customer
+        const orderCustomer = cust(sampleOrderCustomer(1, db.customers));
+        const uniqueCustomers = new Set([cust(3), cust(4), orderCustomer]).size;
         expect(counts(metrics)).toEqual({ queries: 2, hits: 0, misses: 2 + uniqueCustomers, failures: 0 });
         const again = await enricher.enrich(batch.map((c) => change(c.orderId, c.customerId)));
         expect(counts(metrics)).toEqual({ queries: 2, hits: 2 + uniqueCustomers, misses: 2 + uniqueCustomers, failures: 0 });
@@ -157,7 +156,7 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
           change(big, big),
           change(bigHostile, null),
           change("' OR 1=1 --", "' OR ''='"),
-          change('ORD-1', 'CUST-1'),
+          change(ord(1), cust(1)),
         ];
         const result = await enricher.enrich(batch);
         expect(counts(metrics).queries).toBe(2);
@@ -198,13 +197,13 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
       const waiting = await open({ policy: 'wait' });
       try {
         await db.exec(`ALTER TABLE ${db.ref('customers')} RENAME COLUMN tier TO tier_renamed`);
-        const r = await enricher.enrich([change(null, 'CUST-7'), change(null, null)]);
+        const r = await enricher.enrich([change(null, cust(7)), change(null, null)]);
         expect(r.enriched.map((c) => [c.enrichment.status, c.enrichment.failed])).toEqual([
           ['failed', ['customer']],
           ['skipped', []],
         ]);
         expect(counts(metrics)).toMatchObject({ queries: 1, failures: 1 });
-        await expect(waiting.enricher.enrich([change(null, 'CUST-8')])).rejects.toMatchObject({ code: 'ENRICHMENT_FAILED', retriable: false });
+        await expect(waiting.enricher.enrich([change(null, cust(8))])).rejects.toMatchObject({ code: 'ENRICHMENT_FAILED', retriable: false });
         expect(counts(waiting.metrics).queries).toBe(1);
       } finally {
         await db.exec(`ALTER TABLE ${db.ref('customers')} RENAME COLUMN tier_renamed TO tier`);
@@ -217,11 +216,11 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
       const resilience = { queryTimeoutMs: 300, connectTimeoutMs: 2_000, maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10, breakerThreshold: 10 };
       const { enricher, metrics } = await open({ resilience });
       try {
-        await enricher.enrich([change(null, 'CUST-1')]); // connected and prepared before the lock
+        await enricher.enrich([change(null, cust(1))]); // connected and prepared before the lock
         const release = await db.lockCustomers();
         let r;
         try {
-          r = await enricher.enrich([change('ORD-3', null), change(null, 'CUST-2')]);
+          r = await enricher.enrich([change(ord(3), null), change(null, cust(2))]);
         } finally {
           await release();
         }
@@ -231,7 +230,7 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
         ]);
         expect(r.enriched[0]!.enrichment.order).not.toBeNull(); // the orders table was not locked
         expect(counts(metrics)).toMatchObject({ queries: 4, failures: 2 }); // 1 + 1 orders + 2 customer attempts
-        const after = await enricher.enrich([change(null, 'CUST-2')]);
+        const after = await enricher.enrich([change(null, cust(2))]);
         expect(after.enriched[0]!.enrichment.status).toBe('ok');
       } finally {
         await enricher.close();
@@ -252,7 +251,7 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
       let status = '';
       try {
         enricher = await createEnricher(dbConfig(dialect, db.tables, cfg), { log, metrics: new MemoryMetrics(), env });
-        status = (await enricher.enrich([change('ORD-1', null)])).enriched[0]!.enrichment.status;
+        status = (await enricher.enrich([change(ord(1), null)])).enriched[0]!.enrichment.status;
       } catch (err) {
         status = (err as { code?: string }).code ?? 'error';
         errors.push(String(err), JSON.stringify(err), (err as Error).stack ?? '');
@@ -264,7 +263,7 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
         dbConfig(dialect, db.tables, { ...cfg, url: url.replace(/:\d+\//, ':1/'), resilience: { maxAttempts: 1, connectTimeoutMs: 500 } }),
         { log, metrics: new MemoryMetrics(), env },
       );
-      const failed = await bad.enrich([change('ORD-1', 'CUST-1')]);
+      const failed = await bad.enrich([change(ord(1), cust(1))]);
       errors.push(...failed.enriched.map((c) => JSON.stringify(c)));
       await bad.close();
       const all = text() + errors.join('\n');

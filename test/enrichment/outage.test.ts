@@ -4,7 +4,7 @@ import type { InventoryChange } from '../../src/core/model.js';
 import type { Enricher } from '../../src/core/ports.js';
 import { sleep } from '../../src/core/retry.js';
 import { createEnricher } from '../../src/enrichment/create.js';
-import { captureLogs, change, counts, type Dialect, dbConfig, FAST_RESILIENCE } from './harness.js';
+import { captureLogs, change, counts, type Dialect, dbConfig, FAST_RESILIENCE, cust, ord } from './harness.js';
 import { createOutageDb, type OutageDb } from './outage.js';
 
 async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
@@ -16,18 +16,18 @@ async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Pro
 }
 
 /** Changes whose keys the first batch puts in the cache: they stay enrichable during the outage. */
-const warm = () => [change('ORD-1', 'CUST-1'), change('ORD-2', null), change(null, 'CUST-3')];
+const warm = () => [change(ord(1), cust(1)), change(ord(2), null), change(null, cust(3))];
 
 /** One batch during the outage, and which of its changes need the database (by index). */
 function outageBatch(): { batch: InventoryChange[]; affected: Map<number, string[]> } {
   const batch = [
     ...warm(), // 0-2: cached
     change(null, null), // 3: nothing to look up
-    change('ORD-10', null), // 4
-    change('ORD-11', 'CUST-1'), // 5: customer cached, order not
-    change('ORD-1', 'CUST-20'), // 6: order cached, customer not
-    change(null, 'CUST-21'), // 7
-    change('ORD-999999', null), // 8: does not exist, but the database cannot say so now
+    change(ord(10), null), // 4
+    change(ord(11), cust(1)), // 5: customer cached, order not
+    change(ord(1), cust(20)), // 6: order cached, customer not
+    change(null, cust(21)), // 7
+    change(ord(999999), null), // 8: does not exist, but the database cannot say so now
   ];
   const affected = new Map([
     [4, ['order']],
@@ -119,7 +119,7 @@ describe.each<Dialect>(['postgres', 'mysql'])('%s: connections terminated mid-ru
       // Back up: only the key that truly does not exist is rejected (missing goes to the DLQ too).
       const after = await enricher.enrich(outageBatch().batch);
       expect(after.rejected).toHaveLength(1);
-      expect(after.rejected[0]!.reason).toMatch(/order "ORD-999999" not found/);
+      expect(after.rejected[0]!.reason).toMatch(/order "O-0999999" not found/);
     } finally {
       await db.up();
       await enricher.close();
@@ -158,10 +158,10 @@ describe.each<Dialect>(['postgres', 'mysql'])('%s: connections terminated mid-ru
     await enricher.enrich(warm());
     await db.down();
     try {
-      const pending = enricher.enrich(outageBatch().batch);
+      const outcome = expect(enricher.enrich(outageBatch().batch)).rejects.toMatchObject({ code: 'SHUTDOWN', retriable: true });
       await sleep(50);
       await enricher.close();
-      await expect(pending).rejects.toMatchObject({ code: 'SHUTDOWN', retriable: true });
+      await outcome;
     } finally {
       await db.up();
     }

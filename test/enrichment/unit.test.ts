@@ -13,7 +13,7 @@ import { createEnricher } from '../../src/enrichment/create.js';
 import { isRetriableDbError, redactor } from '../../src/enrichment/db-errors.js';
 import { quoteName } from '../../src/enrichment/identifiers.js';
 import { LookupCache } from '../../src/enrichment/lookup-cache.js';
-import { change } from './harness.js';
+import { change, cust, ord } from './harness.js';
 
 const issues = (doc: unknown) => EnrichmentConfig.safeParse(doc).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
 
@@ -174,7 +174,7 @@ describe('lookup cache', () => {
 describe('pass-through enricher (type none)', () => {
   it('returns every change, in order, marked skipped, and rejects nothing', async () => {
     const enricher = await createEnricher({ type: 'none' }, { log: SILENT_LOGGER, metrics: new MemoryMetrics() });
-    const input = [change('ORD-1', 'CUST-1'), { ...change(null, null), enrichment: { status: 'ok' as const, failed: [], customer: { a: '1' }, order: null } }];
+    const input = [change(ord(1), cust(1)), { ...change(null, null), enrichment: { status: 'ok' as const, failed: [], customer: { a: '1' }, order: null } }];
     const r = await enricher.enrich(input);
     expect(r.rejected).toEqual([]);
     expect(r.enriched.map((c) => c.eventId)).toEqual(input.map((c) => c.eventId));

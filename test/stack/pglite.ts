@@ -1,7 +1,7 @@
-import { type EmbeddedPostgres, seedSampleData, startEmbeddedPostgres } from '../../src/enrichment/embedded.js';
+import { type EmbeddedPostgres, seedRows, seedSampleData, startEmbeddedPostgres } from '../../src/enrichment/embedded.js';
 
 export type { EmbeddedPostgres };
-export { seedSampleData };
+export { seedRows, seedSampleData };
 
 /**
  * An embedded PostgreSQL (PGlite behind a wire-protocol socket on a free loopback port) seeded
