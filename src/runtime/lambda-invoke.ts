@@ -33,7 +33,7 @@ export function invocationBudgetMs(context: { getRemainingTimeInMillis?: () => n
  * closes, so the pipeline abandons its retries instead of outliving the invocation.
  */
 export async function runInvocation(
-  ports: PipelinePorts,
+  ports: Omit<PipelinePorts, 'source'>,
   options: PipelineOptions,
   source: LambdaEventSource,
   budgetMs: number,
@@ -41,7 +41,7 @@ export async function runInvocation(
 ): Promise<InvocationOutcome> {
   const started = Date.now();
   const fence = new InvocationFence();
-  const running = buildPipeline({ ...ports, source, sink: fence.sink(ports.sink), dlq: fence.dlq(ports.dlq) }, options).start();
+  const running = fence.run(() => buildPipeline({ ...ports, source, sink: fence.sink(ports.sink), dlq: fence.dlq(ports.dlq) }, options).start());
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<{ kind: 'deadline' }>((resolve) => {
     timer = setTimeout(() => resolve({ kind: 'deadline' }), budgetMs);

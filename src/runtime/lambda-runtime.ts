@@ -1,36 +1,30 @@
 import { createRequire } from 'node:module';
-import { MemoryCheckpointStore } from '../checkpoints/memory-store.js';
+import { FieldMapping } from '../../consumers/dynamodb-streams/config.js';
+import { createSinks } from '../../sinks/create.js';
+import { createS3Client } from '../../sinks/s3/client.js';
+import { createCatalog } from '../catalog/create.js';
 import { ConfigError } from '../config/load.js';
 import type { IntegratorConfig } from '../config/schema.js';
-import { IntegratorError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Source } from '../core/ports.js';
+import { createEnricher } from '../enrichment/create.js';
 import { createLogger } from '../observability/logger.js';
-import { composeRuntime, type Runtime } from './compose.js';
+import type { PipelineOptions, PipelinePorts } from '../pipeline/build-pipeline.js';
+import { decodeDynamoDbRecord } from '../pipeline/decode/dynamodb-record.js';
 import { loadLambdaConfig } from './lambda-config.js';
+import { fenceClient } from './lambda-fence.js';
 import { EmfMetrics } from './lambda-metrics.js';
 
-/** What outlives an invocation: config, logger, metrics and the composed clients and sinks. */
+/** What outlives an invocation: config, logger, metrics, clients, sinks, enricher, catalog. */
 export interface LambdaRuntime {
   readonly config: IntegratorConfig;
   readonly log: Logger;
   readonly metrics: EmfMetrics;
-  /** Composed once; `ports.source` is a placeholder, each invocation brings its own. */
-  readonly runtime: Runtime;
+  /** Every port but the source: each invocation brings its own, built from its event. */
+  readonly ports: Omit<PipelinePorts, 'source'>;
+  readonly options: PipelineOptions;
+  readonly lakeLocation: string;
 }
-
-/**
- * compose wants a source; the handler supplies one per invocation instead (a fresh pipeline
- * over `{ ...ports, source }`), so this one must never be opened.
- */
-const PER_INVOCATION_SOURCE: Source = {
-  kind: 'kinesis',
-  open: () => {
-    throw new IntegratorError('INTERNAL', 'the Lambda runtime has no source of its own: each invocation builds one from its event');
-  },
-  commit: async () => undefined,
-  stop: async () => undefined,
-};
 
 /**
  * Whether DuckDB (a native addon, kept out of the bundle) loads here. Required through Node's
@@ -80,7 +74,39 @@ export async function createLambdaRuntime(env: NodeJS.ProcessEnv = process.env):
     log.info({ checkpoints: config.checkpoints.type }, 'checkpoints config ignored: the event source mapping keeps the stream position');
   }
   const metrics = new EmfMetrics();
-  const runtime = await composeRuntime(config, { log, metrics }, { source: PER_INVOCATION_SOURCE, checkpoints: new MemoryCheckpointStore() });
-  log.info({ lake: runtime.lakeLocation, format: config.sink.format, catalog: config.catalog.type, enrichment: config.enrichment.type }, 'lambda runtime ready');
-  return { config, log, metrics, runtime };
+  const parts = await composeLongLived(config, log, metrics);
+  log.info({ lake: parts.lakeLocation, format: config.sink.format, catalog: config.catalog.type, enrichment: config.enrichment.type }, 'lambda runtime ready');
+  return { config, log, metrics, ...parts };
+}
+
+/**
+ * The long-lived ports, from the same factories src/runtime/compose.ts uses. Not composeRuntime
+ * itself: it builds a source and a checkpoint store the mapping makes pointless, and it cannot
+ * take the S3 client, which must be fenced (lambda-fence.ts) so that an invocation past its
+ * deadline stops retrying inside the store. No checkpoint store at all: the event source
+ * mapping keeps the stream position, and the source learns delivery from `commit`.
+ */
+async function composeLongLived(config: IntegratorConfig, log: Logger, metrics: EmfMetrics): Promise<Omit<LambdaRuntime, 'config' | 'log' | 'metrics'>> {
+  const sinkConfig = config.sink;
+  const s3 = sinkConfig.type === 's3' ? fenceClient(createS3Client(sinkConfig.aws, sinkConfig.forcePathStyle)) : undefined;
+  const sinks = createSinks(sinkConfig, { log, metrics, ...(s3 ? { s3 } : {}) });
+  const enricher = await createEnricher(config.enrichment, { log, metrics });
+  const catalog = createCatalog(config.catalog, {
+    log: log.child({ component: 'catalog' }),
+    metrics,
+    lakeRoot: sinks.store.location,
+    table: sinkConfig.table,
+    format: sinkConfig.format,
+    partitionKeys: config.partitioning.extraKeys,
+  });
+  const src = config.source;
+  const mapping = src.type === 'dynamodb' ? src.mapping : FieldMapping.parse({});
+  const options: PipelineOptions = {
+    table: sinkConfig.table,
+    batching: config.batching,
+    partitioning: config.partitioning,
+    maxRecordBytes: 'maxRecordBytes' in src ? src.maxRecordBytes : 1024 * 1024,
+    decodeDynamoDb: (record) => decodeDynamoDbRecord(record, mapping),
+  };
+  return { ports: { enricher, sink: sinks.sink, dlq: sinks.dlq, catalog, log, metrics }, options, lakeLocation: sinks.store.location };
 }

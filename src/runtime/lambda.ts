@@ -63,7 +63,7 @@ export async function handler(event: unknown, context: LambdaContext = {}): Prom
     log.error({ err }, errorMessage(err));
     throw err;
   }
-  const { ports, options } = rt.runtime;
+  const { ports, options } = rt;
   try {
     const outcome = await runInvocation({ ...ports, log }, options, source, budgetMs, log);
     const batchItemFailures = source.failures();
