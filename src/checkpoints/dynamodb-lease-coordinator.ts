@@ -195,7 +195,6 @@ export class DynamoDbLeaseCoordinator implements LeaseCoordinator {
       },
       { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, isRetriable: (e) => e instanceof IntegratorError && e.retriable },
     );
-    this.metrics.inc(METRIC.checkpointsCommitted, { source: position.source, stream: position.stream });
   }
 
   async finishShard(source: SourceKind, stream: string, shard: string): Promise<void> {
