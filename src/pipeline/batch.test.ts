@@ -1,7 +1,7 @@
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { makeTestChange } from '../../test/fixtures/change.js';
+import { makeChange as makeTestChange } from '../../test/fixtures/changes.js';
 import { type BatchItem, batchByPartition, type FlushRequest, type PendingBatch } from './batch.js';
 
 const P1 = 'dt=2026-11-21/hour=10';

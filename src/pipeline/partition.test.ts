@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeTestChange } from '../../test/fixtures/change.js';
+import { makeChange as makeTestChange } from '../../test/fixtures/changes.js';
 import { encodePartitionValue, HIVE_DEFAULT_PARTITION, Partitioner } from './partition.js';
 
 describe('partitioning by event time', () => {

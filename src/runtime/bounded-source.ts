@@ -12,6 +12,8 @@ export type ReplayStartFilter = { readonly kind: 'timestamp'; readonly ms: numbe
 
 export interface BoundedSourceOptions {
   readonly end: ReplayEnd;
+  /** Replays one shard only (--from-sequence with --shard); the others are read past and dropped. */
+  readonly onlyShard?: string;
   /** Records before this are skipped (for sources that cannot start at a time themselves). */
   readonly startFilter?: ReplayStartFilter;
   /** With no record for this long, the replay has caught up and ends. */
@@ -69,6 +71,7 @@ export class BoundedSource implements Source {
           for (const e of poll) {
             const key = shardKey(e.position);
             if (finished.has(key)) continue;
+            if (this.opts.onlyShard !== undefined && e.position.shard !== this.opts.onlyShard) continue;
             if (this.beyondEnd(e)) {
               finished.add(key);
               continue;

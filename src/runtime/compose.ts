@@ -14,7 +14,7 @@ import type { AwsClientConfig } from '../config/aws.js';
 import type { IntegratorConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
-import type { Catalog, CheckpointStore, Enricher, LeaseCoordinator, Source } from '../core/ports.js';
+import type { Catalog, CheckpointStore, DeadLetterSink, Enricher, LeaseCoordinator, Sink, Source } from '../core/ports.js';
 import { createEnricher } from '../enrichment/create.js';
 import type { PipelineOptions, PipelinePorts } from '../pipeline/build-pipeline.js';
 import { decodeDynamoDbRecord } from '../pipeline/decode/dynamodb-record.js';
@@ -36,6 +36,10 @@ export interface RuntimeOverrides {
   readonly enricher?: Enricher;
   readonly catalog?: Catalog;
   readonly checkpoints?: CheckpointStore;
+  /** Wraps the source built from config (replay bounds it). */
+  readonly wrapSource?: (source: Source) => Source;
+  /** Replaces the lake and DLQ sinks (replay --dry-run writes nothing). */
+  readonly sinks?: { readonly sink: Sink; readonly dlq: DeadLetterSink };
 }
 
 export function dynamoDbClient(aws: AwsClientConfig): DynamoDBClient {
@@ -45,6 +49,13 @@ export function dynamoDbClient(aws: AwsClientConfig): DynamoDBClient {
     ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
     ...(aws.accessKeyId && aws.secretAccessKey ? { credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } } : {}),
   });
+}
+
+/** The checkpoint store the config names, for the CLI's checkpoint commands and replays. */
+export function openCheckpointStore(config: IntegratorConfig): { store: CheckpointStore; close(): Promise<void> } {
+  const closers: Array<() => Promise<void>> = [];
+  const store = checkpointStore(config, closers);
+  return { store, close: async () => void (await Promise.all(closers.map((c) => c()))) };
 }
 
 function checkpointStore(config: IntegratorConfig, closers: Array<() => Promise<void>>): CheckpointStore {
@@ -95,6 +106,7 @@ export async function composeRuntime(config: IntegratorConfig, deps: { log: Logg
       const sdeps = { coordinator, log: log.child({ component: 'source' }), metrics };
       source = src.type === 'kinesis' ? createKinesisSource(src, sdeps) : createDynamoDbStreamsSource(src, sdeps);
     }
+    if (overrides.wrapSource) source = overrides.wrapSource(source);
     const sinks = createSinks(config.sink, { log: log.child({ component: 'sink' }), metrics });
     closers.push(() => sinks.close());
     const enricher = overrides.enricher ?? (await createEnricher(config.enrichment, { log, metrics }));
@@ -111,7 +123,7 @@ export async function composeRuntime(config: IntegratorConfig, deps: { log: Logg
       maxRecordBytes: 'maxRecordBytes' in src ? src.maxRecordBytes : 1024 * 1024,
       decodeDynamoDb: (record) => decodeDynamoDbRecord(record, mapping),
     };
-    const ports: PipelinePorts = { source, enricher, sink: sinks.sink, dlq: sinks.dlq, catalog, log, metrics };
+    const ports: PipelinePorts = { source, enricher, sink: overrides.sinks?.sink ?? sinks.sink, dlq: overrides.sinks?.dlq ?? sinks.dlq, catalog, log, metrics };
     return { ports, options, checkpoints, coordinator, lakeLocation: sinks.store.location, close };
   } catch (err) {
     await close();

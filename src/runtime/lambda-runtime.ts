@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { FieldMapping } from '../../consumers/dynamodb-streams/config.js';
 import { createSinks } from '../../sinks/create.js';
 import { createS3Client } from '../../sinks/s3/client.js';
@@ -64,9 +65,22 @@ export function checkLambdaConfig(config: IntegratorConfig, duckDbError: () => s
   if (problems.length > 0) throw new ConfigError(problems, 'lambda');
 }
 
+/**
+ * In a Lambda function only /tmp is writable, the working directory (/var/task) is not, and HOME
+ * is unset. DuckDB needs a home directory for its settings and spills to ".tmp" under the
+ * working directory, so both are pointed at /tmp there (after the config, whose file path may
+ * be relative to the function's directory, is read). Outside Lambda nothing changes.
+ */
+export function adaptToLambdaFilesystem(env: NodeJS.ProcessEnv = process.env): void {
+  if (!env.AWS_LAMBDA_FUNCTION_NAME) return;
+  if (!env.HOME) env.HOME = tmpdir();
+  if (process.cwd() !== tmpdir()) process.chdir(tmpdir());
+}
+
 export async function createLambdaRuntime(env: NodeJS.ProcessEnv = process.env): Promise<LambdaRuntime> {
   const config = loadLambdaConfig(env);
   checkLambdaConfig(config);
+  adaptToLambdaFilesystem(env);
   // stdout, synchronously: Lambda freezes the process after the handler returns, and an
   // asynchronous destination would lose the last lines of an invocation.
   const log = createLogger({ level: config.logging.level, name: 'inventory-integrator-lambda', destination: process.stdout });
