@@ -78,7 +78,7 @@ describe('decodeDynamoDbRecord', () => {
       [record('REMOVE', {}), /REMOVE record has no OldImage/],
       [{ eventName: 'INSERT', dynamodb: { ApproximateCreationDateTime: 1, NewImage: { quantity: { N: '1' }, warehouseId: { S: 'W' } } } }, /sku attribute "sku" is missing from the NewImage and Keys/],
       [record('INSERT', { NewImage: image(1, { warehouseId: { BOOL: true } }) }), /warehouseId attribute "warehouseId" must be a string or number, got boolean/],
-      [record('INSERT', { NewImage: image(null) }), /quantity attribute "quantity" is missing from the NewImage/],
+      [record('INSERT', { NewImage: image(null) }), /quantity attribute "quantity" is missing \(or NULL\) in the NewImage/],
       [record('INSERT', { NewImage: image(null, { quantity: { S: 'ten' } }) }), /quantity attribute "quantity" in the NewImage is not a number \(got string "ten"\)/],
       [record('MODIFY', { OldImage: image(null, { quantity: { N: '2.5' } }), NewImage: image(1) }), /in the OldImage is not a whole number \(got 2.5\)/],
       [record('INSERT', { NewImage: image(1, { lastChangeType: { S: 'theft' } }) }), /unknown event type "theft" in attribute "lastChangeType"/],

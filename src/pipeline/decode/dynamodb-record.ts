@@ -103,7 +103,7 @@ function idProblem(field: string, attr: string, v: unknown, imageName: ImageName
 
 function quantityOf(image: Native, attr: string, imageName: ImageName): number | string {
   const v = image[attr];
-  if (v === undefined || v === null) return `quantity attribute "${attr}" is missing from the ${imageName}`;
+  if (v === undefined || v === null) return `quantity attribute "${attr}" is missing (or NULL) in the ${imageName}`;
   const text = numberText(v);
   if (text === undefined) return `quantity attribute "${attr}" in the ${imageName} is not a number (got ${describeValue(v)})`;
   if (!/^-?\d+$/.test(text)) return `quantity attribute "${attr}" in the ${imageName} is not a whole number (got ${text})`;
