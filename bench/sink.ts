@@ -48,16 +48,18 @@ async function writeNdjson(records: readonly InventoryChange[], path: string): P
 }
 
 /** DuckDB, one thread, reading the NDJSON and writing one Parquet file with the same codec. */
-async function ceiling(ndjson: string, out: string, codec: ParquetCodec): Promise<number> {
+async function ceiling(ndjson: string, out: string, codec: ParquetCodec): Promise<{ ms: number; cpuMs: number }> {
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const con = await db.connect();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await con.run(`COPY (SELECT * REPLACE (make_timestamptz(event_time * 1000) AS event_time, make_timestamptz(ingest_time * 1000) AS ingest_time)
     FROM read_json('${ndjson}', format = 'newline_delimited', columns = ${JSON_COLUMNS})) TO '${out}' (FORMAT parquet, COMPRESSION ${codec})`);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   con.closeSync();
   db.closeSync();
-  return ms;
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 async function encoderRun(records: readonly InventoryChange[], dir: string, args: Required<SinkBenchArgs>) {
@@ -72,7 +74,9 @@ async function encoderRun(records: readonly InventoryChange[], dir: string, args
     const worker = async () => {
       for (let i = next++; i * args.batch < records.length; i = next++) {
         const part = records.slice(i * args.batch, (i + 1) * args.batch);
-        bytes += (await encoder.encodeToFile(part, join(dir, `part-${i}.parquet`))).bytes;
+        // Read `bytes` after the await: `bytes += await ...` would lose the other worker's adds.
+        const written = await encoder.encodeToFile(part, join(dir, `part-${i}.parquet`));
+        bytes += written.bytes;
       }
     };
     await Promise.all(Array.from({ length: args.concurrency }, worker));
@@ -92,9 +96,10 @@ export async function run(args: SinkBenchArgs): Promise<Record<string, number>> 
     const ndjson = join(dir, 'events.ndjson');
     await writeNdjson(records, ndjson);
     const enc = await encoderRun(records, dir, opts);
-    const ceilingMs = await ceiling(ndjson, join(dir, 'ceiling.parquet'), opts.codec);
+    const ceil = await ceiling(ndjson, join(dir, 'ceiling.parquet'), opts.codec);
     const encoderRowsPerSec = Math.round((records.length / enc.ms) * 1000);
-    const ceilingRowsPerSec = Math.round((records.length / ceilingMs) * 1000);
+    const ceilingRowsPerSec = Math.round((records.length / ceil.ms) * 1000);
+    const ceilingCpuUsPerRow = (ceil.cpuMs * 1000) / records.length;
     return {
       events: records.length,
       batch: opts.batch,
@@ -102,6 +107,9 @@ export async function run(args: SinkBenchArgs): Promise<Record<string, number>> 
       encoderRowsPerSec,
       encoderCpuUsPerRow: Math.round(enc.cpuUsPerRow * 100) / 100,
       ceilingRowsPerSec,
+      ceilingCpuUsPerRow: Math.round(ceilingCpuUsPerRow * 100) / 100,
+      // CPU per row compared: steadier than wall time on a machine shared with other work.
+      cpuRatio: Math.round((ceilingCpuUsPerRow / enc.cpuUsPerRow) * 1000) / 1000,
       ratio: Math.round((encoderRowsPerSec / ceilingRowsPerSec) * 1000) / 1000,
       parquetBytes: enc.bytes,
       ceilingParquetBytes: (await stat(join(dir, 'ceiling.parquet'))).size,

@@ -1,3 +1,4 @@
+import type duckdb from '@duckdb/node-bindings';
 import { DOUBLE, DuckDBDataChunk, type DuckDBType, INTEGER, UHUGEINT, VARCHAR } from '@duckdb/node-api';
 import { RAW_COLUMNS } from '../../src/core/columns.js';
 import type { InventoryChange } from '../../src/core/model.js';
@@ -135,26 +136,47 @@ class Dictionary {
   }
 }
 
-export type ChunkSink = (chunk: DuckDBDataChunk) => void;
-
 /**
- * Fills staging chunks for `records` and hands each to `append` (the appender of `stage`); calls
- * `yieldNow` between chunks so a large batch does not hold the event loop for long.
+ * One batch laid out for DuckDB in two steps: the constructor codes every dictionary column for
+ * all rows (so the dictionaries are complete before DuckDB reads anything), then `fill` writes
+ * one chunk of rows at a time into a DuckDB data chunk, reusing the same writers.
  */
-export async function stageRecords(records: readonly InventoryChange[], append: ChunkSink, yieldNow: () => Promise<void>): Promise<DuckDBDataChunk[]> {
-  const dicts = DICT_COLUMNS.map((c) => new Dictionary());
-  const eventHex = new HexIdWriter();
-  const eventId = new TextWriter();
-  const sequence = new TextWriter();
-  const nums = NUMBER_COLUMNS.map(() => new DoubleWriter());
-  const codes = DICT_COLUMNS.map(() => new CodeWriter());
-  const overs = DICT_COLUMNS.map(() => new TextWriter());
-  const [qb, qa, delta, et, it] = nums as [DoubleWriter, DoubleWriter, DoubleWriter, DoubleWriter, DoubleWriter];
-  const writers: ColumnWriter[] = [eventHex, eventId, sequence, ...nums];
-  for (let k = 0; k < DICT_COLUMNS.length; k++) writers.push(codes[k]!, overs[k]!);
-  for (let off = 0; off < records.length; off += CHUNK_ROWS) {
-    const rows = Math.min(CHUNK_ROWS, records.length - off);
-    if (off > 0) for (const w of writers) w.reset();
+export class StagedBatch {
+  readonly chunks: number;
+  private readonly dicts = DICT_COLUMNS.map(() => new Dictionary());
+  /** Per dictionary column, the code of each row (0: null or written as is). */
+  private readonly rowCodes: Int32Array[];
+  private readonly eventHex = new HexIdWriter();
+  private readonly eventId = new TextWriter();
+  private readonly sequence = new TextWriter();
+  private readonly nums = NUMBER_COLUMNS.map(() => new DoubleWriter());
+  private readonly codes = DICT_COLUMNS.map(() => new CodeWriter());
+  private readonly overs = DICT_COLUMNS.map(() => new TextWriter());
+  private readonly writers: ColumnWriter[];
+  private filled = 0;
+
+  constructor(private readonly records: readonly InventoryChange[]) {
+    this.chunks = Math.ceil(records.length / CHUNK_ROWS);
+    this.rowCodes = DICT_COLUMNS.map((c, k) => {
+      const codes = new Int32Array(records.length);
+      const dict = this.dicts[k]!;
+      for (let i = 0; i < records.length; i++) {
+        const v = c.get(records[i]!);
+        if (v !== null) codes[i] = dict.code(v);
+      }
+      return codes;
+    });
+    this.writers = [this.eventHex, this.eventId, this.sequence, ...this.nums];
+    for (let k = 0; k < DICT_COLUMNS.length; k++) this.writers.push(this.codes[k]!, this.overs[k]!);
+  }
+
+  /** Writes chunk `index` (rows index*CHUNK_ROWS...) into `chunk`; returns its row count. */
+  fill(index: number, chunk: duckdb.DataChunk): number {
+    const off = index * CHUNK_ROWS;
+    const rows = Math.max(0, Math.min(CHUNK_ROWS, this.records.length - off));
+    if (this.filled++ > 0) for (const w of this.writers) w.reset();
+    const { eventHex, eventId, sequence, records } = this;
+    const [qb, qa, delta, et, it] = this.nums as [DoubleWriter, DoubleWriter, DoubleWriter, DoubleWriter, DoubleWriter];
     for (let i = 0; i < rows; i++) {
       const r = records[off + i]!;
       eventId.set(i, eventHex.set(i, r.eventId) ? null : r.eventId);
@@ -164,26 +186,30 @@ export async function stageRecords(records: readonly InventoryChange[], append: 
       delta.set(i, r.delta);
       et.set(i, r.eventTime);
       it.set(i, r.ingestTime);
-      for (let k = 0; k < DICT_COLUMNS.length; k++) {
-        const v = DICT_COLUMNS[k]!.get(r);
-        const over = overs[k]!;
-        if (v === null) {
-          codes[k]!.set(i, 0);
-          over.set(i, null);
-          continue;
+    }
+    for (let k = 0; k < DICT_COLUMNS.length; k++) {
+      const col = DICT_COLUMNS[k]!;
+      const rowCodes = this.rowCodes[k]!;
+      const codes = this.codes[k]!;
+      const over = this.overs[k]!;
+      const dict = this.dicts[k]!;
+      for (let i = 0; i < rows; i++) {
+        const code = rowCodes[off + i]!;
+        codes.set(i, code);
+        if (code > 0) over.set(i, null);
+        else {
+          const v = col.get(records[off + i]!);
+          over.set(i, v === null ? null : dict.text(v));
         }
-        const dict = dicts[k]!;
-        const code = dict.code(v);
-        codes[k]!.set(i, code);
-        over.set(i, code > 0 ? null : dict.text(v));
       }
     }
-    const chunk = DuckDBDataChunk.create(STAGE_TYPES);
-    flushChunk(chunk.chunk, writers, rows);
-    append(chunk);
-    if (off + CHUNK_ROWS < records.length && ((off / CHUNK_ROWS) & 15) === 15) await yieldNow();
+    flushChunk(chunk, this.writers, rows);
+    return rows;
   }
-  return dictionaryChunks(dicts);
+
+  dictionaryChunks(): DuckDBDataChunk[] {
+    return dictionaryChunks(this.dicts);
+  }
 }
 
 function dictionaryChunks(dicts: readonly Dictionary[]): DuckDBDataChunk[] {

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBDataChunk, DuckDBInstance } from '@duckdb/node-api';
 import { IntegratorError, errorMessage } from '../../src/core/errors.js';
 import type { InventoryChange } from '../../src/core/model.js';
 import type { Encoder } from './encoder.js';
-import { DICT_DDL, SELECT_RAW, STAGE_DDL, stageRecords } from './parquet-staging.js';
+import { DICT_DDL, SELECT_RAW, STAGE_DDL, STAGE_TYPES, StagedBatch } from './parquet-staging.js';
 
 export type ParquetCodec = 'snappy' | 'zstd';
 
@@ -57,16 +57,21 @@ export class ParquetEncoder implements Encoder {
     let healthy = false;
     try {
       await con.run('DELETE FROM stage; DELETE FROM dict;');
+      const staged = new StagedBatch(records);
       const appender = await con.createAppender('stage');
-      let dictChunks;
       try {
-        dictChunks = await stageRecords(records, (chunk) => appender.appendDataChunk(chunk), nextTick);
+        for (let k = 0; k < staged.chunks; k++) {
+          const chunk = DuckDBDataChunk.create(STAGE_TYPES);
+          staged.fill(k, chunk.chunk);
+          appender.appendDataChunk(chunk);
+          if ((k & 15) === 15) await nextTick();
+        }
       } finally {
         appender.closeSync();
       }
       const dictAppender = await con.createAppender('dict');
       try {
-        for (const chunk of dictChunks) dictAppender.appendDataChunk(chunk);
+        for (const chunk of staged.dictionaryChunks()) dictAppender.appendDataChunk(chunk);
       } finally {
         dictAppender.closeSync();
       }
