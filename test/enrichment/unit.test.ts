@@ -182,3 +182,21 @@ describe('pass-through enricher (type none)', () => {
     await enricher.close();
   });
 });
+
+describe('test harness', () => {
+  it('says exactly which database is missing instead of skipping', async () => {
+    const { connectMysql, connectPostgres, MYSQL, POSTGRES } = await import('../fixtures/sql/databases.js');
+    const { freePort } = await import('../stack/process.js');
+    const closed = await freePort();
+    const saved = { pg: POSTGRES.port, my: MYSQL.port };
+    POSTGRES.port = closed;
+    MYSQL.port = closed;
+    try {
+      await expect(connectPostgres()).rejects.toThrow(new RegExp(`need a real PostgreSQL at 127\\.0\\.0\\.1:${closed}, database "test".*ECONNREFUSED`));
+      await expect(connectMysql()).rejects.toThrow(new RegExp(`need a real MariaDB/MySQL at 127\\.0\\.0\\.1:${closed}, user root.*ECONNREFUSED`));
+    } finally {
+      POSTGRES.port = saved.pg;
+      MYSQL.port = saved.my;
+    }
+  });
+});
