@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from '../src/core/logger.js';
-import { METRIC, type Metrics } from '../src/core/metrics.js';
+import type { Metrics } from '../src/core/metrics.js';
 import type { DeadLetter, DeadLetterSink, ObjectStore } from '../src/core/ports.js';
 import { shardKey } from '../src/core/position.js';
 import { assertSafePrefix, rangeName } from './key.js';
@@ -63,7 +63,6 @@ export class DlqSink implements DeadLetterSink {
       const key = `${this.opts.prefix}/dt=${utcDate(first.receivedAt)}/${rangeName(first.position, last.position)}.ndjson.gz`;
       const body = await gzipAsync(Buffer.from(`${group.map(letterLine).join('\n')}\n`, 'utf8'));
       await this.opts.store.put(key, body);
-      for (const l of group) this.opts.metrics.inc(METRIC.deadLettered, { code: l.code });
       this.opts.log.info({ key, letters: group.length }, 'dead letters written');
     }
   }

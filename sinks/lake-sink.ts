@@ -42,7 +42,6 @@ export class LakeSink implements Sink {
       await rm(tmp, { force: true });
     }
     const seconds = (performance.now() - started) / 1000;
-    metrics.inc(METRIC.written, { table }, batch.records.length);
     metrics.inc(METRIC.objectsWritten, { table });
     metrics.observe(METRIC.batchRecords, batch.records.length, { table });
     metrics.observe(METRIC.batchBytes, bytes, { table });

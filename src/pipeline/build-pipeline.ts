@@ -1,4 +1,4 @@
-import { asyncScheduler, concatMap, from, lastValueFrom, mergeMap, type SchedulerLike, Subject, defaultIfEmpty, merge, ignoreElements, finalize, tap } from 'rxjs';
+import { asyncScheduler, concatMap, from, lastValueFrom, mergeMap, type SchedulerLike, Subject, defaultIfEmpty, merge, ignoreElements, finalize } from 'rxjs';
 import type { Envelope } from '../core/envelope.js';
 import { errorMessage } from '../core/errors.js';
 import { ManualGate } from '../core/flow-gate.js';
@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import { METRIC, type Metrics } from '../core/metrics.js';
 import type { Catalog, DeadLetter, DeadLetterSink, Enricher, Sink, Source, SourceContext } from '../core/ports.js';
 import type { BatchingConfig, PartitioningConfig } from '../config/schema.js';
+import type { Position } from '../core/position.js';
 import { type BatchItem, batchByPartition, type FlushRequest, type PendingBatch } from './batch.js';
 import type { DecodeResult } from './decode/types.js';
 import { decodeFailure } from './decode/types.js';
@@ -59,6 +60,8 @@ export interface RunningPipeline {
 /** Memory a buffered record holds beyond its payload bytes (the JS object and its strings). */
 const RECORD_OVERHEAD_BYTES = 600;
 
+const shardLabels = (p: Position) => ({ source: p.source, shard: `${p.stream}/${p.shard}` });
+
 export interface LetterGroup {
   readonly shardKey: string;
   readonly letters: DeadLetter[];
@@ -109,13 +112,17 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
       g.letters.push(l);
       g.indices.push(index);
     };
+    const perShard = new Map<string, { labels: { source: string; shard: string }; n: number }>();
     for (const env of poll) {
       const { shardKey, index } = ledger.receive(env.position);
+      const c = perShard.get(shardKey);
+      if (c) c.n++;
+      else perShard.set(shardKey, { labels: shardLabels(env.position), n: 1 });
       const n = normalize(env, norm);
       if (n.ok) good.push({ env, shardKey, index, change: n.change });
       else letter(shardKey, index, n.letter);
     }
-    if (poll.length > 0) metrics.inc(METRIC.received, { source: source.kind }, poll.length);
+    for (const c of perShard.values()) metrics.inc(METRIC.received, c.labels, c.n);
     const items: BatchItem[] = [];
     if (good.length > 0) {
       const outcome = await enrichPoll(ports.enricher, good.map((g) => g.change), b.enrichBatchRecords, log, metrics);
@@ -140,7 +147,6 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
   };
 
   const writeBatch = async (pb: PendingBatch): Promise<void> => {
-    const started = now();
     const object = await deliverWithRetry(() => ports.sink.write(pb.batch), `write ${pb.batch.partition.path} (${pb.batch.records.length} records)`, log, metrics);
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
@@ -151,7 +157,7 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
     const done = now();
     const recs = pb.batch.records;
     for (const r of [recs[0], recs[recs.length >> 1], recs[recs.length - 1]]) if (r) metrics.observe(METRIC.eventToLakeSeconds, (done - r.ingestTime) / 1000);
-    metrics.observe(METRIC.flushSeconds, (done - started) / 1000);
+    metrics.inc(METRIC.written, shardLabels(pb.batch.first), recs.length);
     written += recs.length;
     objects++;
     ledger.deliver(pb.shardKey, pb.indices, { object, minEventTime: min, maxEventTime: max });
@@ -160,7 +166,7 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
   const writeLetters = async (g: LetterGroup): Promise<void> => {
     await deliverWithRetry(() => ports.dlq.write(g.letters), `dead-letter ${g.letters.length} records of ${g.shardKey}`, log, metrics);
     for (const l of g.letters) {
-      metrics.inc(METRIC.deadLettered, { source: l.position.source, code: l.code });
+      metrics.inc(METRIC.deadLettered, { ...shardLabels(l.position), code: l.code });
       log.warn({ position: l.position, code: l.code, reason: l.reason }, 'record sent to the DLQ');
     }
     deadLettered += g.letters.length;
@@ -171,7 +177,6 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
     concatMap((poll) => from(processPoll(poll))),
     finalize(() => letters$.complete()),
     batchByPartition({ maxRecords: b.maxRecords, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, memoryBudgetBytes: b.memoryBudgetBytes }, flushRequests, scheduler),
-    tap((pb) => metrics.observe(METRIC.batchRecords, pb.batch.records.length)),
     mergeMap(writeBatch, b.writeConcurrency),
   );
   const letterWrites$ = letters$.pipe(mergeMap(writeLetters, 2));
