@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { bundleLambda } from '../../scripts/bundle-lambda.js';
 
 export interface Bundles {
@@ -51,18 +51,14 @@ export interface LambdaProcess {
   stop(): Promise<void>;
 }
 
-let runnerFile: string | undefined;
-
 /**
  * A warm execution environment as a child process: the bundled handler imported by real Node
  * ESM (not through vitest's transform), environment variables as the function configuration.
  */
 export async function startLambda(bundle: string, env: Record<string, string>): Promise<LambdaProcess> {
-  if (!runnerFile) {
-    const dir = await mkdtemp(join(tmpdir(), 'lambda-runner-'));
-    runnerFile = join(dir, 'runner.mjs');
-    await writeFile(runnerFile, RUNNER);
-  }
+  // Beside the bundle, so it goes away with the bundle's directory.
+  const runnerFile = join(dirname(bundle), 'runner.mjs');
+  await writeFile(runnerFile, RUNNER);
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INTEGRATOR') && k !== 'NODE_PATH' && k !== 'NODE_OPTIONS'));
   const child: ChildProcess = fork(runnerFile, [bundle], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let out = '';

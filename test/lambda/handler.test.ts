@@ -40,6 +40,9 @@ function lambdaEnv(endpoint: string, format: 'parquet' | 'ndjson'): Record<strin
     // The deploy stacks configure through these; they apply on top of the config text.
     INTEGRATOR__LOGGING__LEVEL: 'warn',
     INTEGRATOR_LAMBDA_DEADLINE_MARGIN_MS: '500',
+    // As in a function: no HOME, and the handler moves to the writable /tmp for DuckDB.
+    AWS_LAMBDA_FUNCTION_NAME: 'inventory-integrator-stream-handler',
+    HOME: '',
   };
 }
 
