@@ -57,8 +57,12 @@ export interface RunningPipeline {
   stats(): PipelineSummary & { inFlight: number; watermark: number; lagByShard: Record<string, number> };
 }
 
-/** Memory a buffered record holds beyond its payload bytes (the JS object and its strings). */
-const RECORD_OVERHEAD_BYTES = 600;
+/**
+ * Memory a buffered record holds beyond its payload bytes: the change object, its strings, the
+ * batch item and the ledger entry. Measured on Node 20 at about 1 kB; an underestimate lets the
+ * budget overshoot, which is the one thing a budget must not do.
+ */
+const RECORD_OVERHEAD_BYTES = 1000;
 
 const shardLabels = (p: Position) => ({ source: p.source, shard: `${p.stream}/${p.shard}` });
 

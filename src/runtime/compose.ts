@@ -107,7 +107,7 @@ export async function composeRuntime(config: IntegratorConfig, deps: { log: Logg
       source = src.type === 'kinesis' ? createKinesisSource(src, sdeps) : createDynamoDbStreamsSource(src, sdeps);
     }
     if (overrides.wrapSource) source = overrides.wrapSource(source);
-    const sinks = createSinks(config.sink, { log: log.child({ component: 'sink' }), metrics });
+    const sinks = createSinks(config.sink, { log: log.child({ component: 'sink' }), metrics, encodeConcurrency: config.batching.writeConcurrency });
     closers.push(() => sinks.close());
     const enricher = overrides.enricher ?? (await createEnricher(config.enrichment, { log, metrics }));
     closers.push(() => enricher.close());
