@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { buildLakeCurated } from '../src/catalog/curated-duckdb.js';
 import { type DemoDatabase, openDemoDatabase } from './demo-database.js';
@@ -16,7 +16,7 @@ export interface DemoOptions {
   readonly events: number;
   /** Leave the lake directory when done (else the whole working directory is removed). */
   readonly keep: boolean;
-  /** Working directory: the lake goes to <dir>/lake, configs and logs to <dir>/run. */
+  /** Working directory: the lake goes to <dir>/lake, configs and logs to <dir>/run (both replaced on each run). */
   readonly dir: string;
   /** Progress lines. */
   readonly say: (line: string) => void;
@@ -112,7 +112,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const { sources, missing } = checkPrerequisites();
     for (const m of missing) say(`${m.tool} is missing, so the ${m.source} source is skipped (${m.why}); install it with: ${m.install}`);
     if (sources.length === 0) throw new Error('no source can run on this machine');
-    await rm(dir, { recursive: true, force: true });
+    // Only the demo's own subdirectories are replaced: --dir may name a directory holding more.
+    await rm(lakeDir, { recursive: true, force: true });
+    await rm(runDir, { recursive: true, force: true });
     await mkdir(runDir, { recursive: true });
     await mkdir(lakeDir, { recursive: true });
 
@@ -191,6 +193,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const [what, step] of steps) await step().catch((err: unknown) => say(`could not stop the ${what}: ${(err as Error).message}`));
     // A failed run keeps everything for a look; a good one keeps the lake only when asked.
     if (failed) say(`kept for a look: the lake in ${shown(lakeDir)}, configs and service logs in ${shown(runDir)}`);
-    else await rm(o.keep ? runDir : dir, { recursive: true, force: true });
+    else {
+      await rm(runDir, { recursive: true, force: true });
+      if (!o.keep) await rm(lakeDir, { recursive: true, force: true });
+      await rmdir(dir).catch(() => undefined); // only when nothing else is in it
+    }
   }
 }

@@ -51,7 +51,7 @@ export interface WorkloadOptions {
 }
 
 /** A small shop, so a few thousand events reuse customers and orders (cache hits, realistic joins). */
-export const SHOP = { skus: 400, warehouses: 6, customers: 1_500, orders: 6_000, zipf: 1.0 } as const;
+export const SHOP = { skus: 200, warehouses: 6, customers: 1_500, orders: 6_000, zipf: 1.0 } as const;
 export const HISTORY_MS = 3 * 3_600_000;
 
 /** The content key both the producer and the lake reader compute for a change. */

@@ -33,7 +33,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
     .description('Runs the inventory integrator end to end on the local stack and prints what reached the lake.')
     .option('-n, --events <n>', 'inventory changes to produce over all sources', positiveInt, 3000)
     .option('--keep', 'leave the lake (Parquet, DLQ, curated tables) in <dir>/lake to query it afterwards', false)
-    .option('--dir <dir>', 'working directory of the demo (replaced on each run)', '.demo')
+    .option('--dir <dir>', 'working directory: the lake goes to <dir>/lake, configs and logs to <dir>/run (both replaced on each run)', '.demo')
     .option('--embedded-db', 'use the embedded PostgreSQL even when one runs at 127.0.0.1:5432', false)
     .option('--json <file>', 'also write the summary as JSON to this file')
     .exitOverride()
