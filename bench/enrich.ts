@@ -20,7 +20,8 @@ import { InventoryUniverse } from '../test/fixtures/universe.js';
  * the real PostgreSQL and once with the pass-through enricher, in the same run.
  *
  * queriesPerBatch (target ≤ 2) = lookup queries / enrich() calls; cacheHitRate = cache hits /
- * keys looked up; ratio (target ≥ 0.7) = enriched throughput / pass-through throughput.
+ * keys looked up (unique keys per batch, cache cold at the start); ratio (target ≥ 0.7) =
+ * enriched throughput / pass-through throughput, best of ROUNDS alternating runs each.
  */
 export async function run(args: { events?: number }): Promise<Record<string, number>> {
   const events = args.events ?? 1_000_000;
@@ -33,8 +34,6 @@ export async function run(args: { events?: number }): Promise<Record<string, num
     const input = await writeEventsFile(join(dir, 'events.ndjson'), events, { seed });
 
     const log = createLogger({ level: 'warn' });
-    const passThrough = await measure(input.path, join(dir, 'pass'), { type: 'none' }, () => createEnricher({ type: 'none' }, { log, metrics: new MemoryMetrics() }));
-    const metrics = new MemoryMetrics();
     const enrichment = {
       type: 'postgres' as const,
       host: POSTGRES.host,
@@ -43,8 +42,24 @@ export async function run(args: { events?: number }): Promise<Record<string, num
       user: sample.admin.user,
       lookups: { customers: { table: sample.tables.customers }, orders: { table: sample.tables.orders } },
     };
-    const enriched = await measure(input.path, join(dir, 'enriched'), enrichment, () => createEnricher(parseConfig(config(input.path, join(dir, 'x'), enrichment)).enrichment, { log, metrics }));
-
+    // The machine is shared: load swings between two runs would decide the ratio. The runs
+    // alternate (pass-through, enriched, pass-through, enriched) and each side keeps its best.
+    let metrics = new MemoryMetrics();
+    let passThrough: Measured | undefined;
+    let enriched: Measured | undefined;
+    for (let round = 0; round < ROUNDS; round++) {
+      const p = await measure(input.path, join(dir, `pass${round}`), { type: 'none' }, () => createEnricher({ type: 'none' }, { log, metrics: new MemoryMetrics() }));
+      const m = new MemoryMetrics();
+      const e = await measure(input.path, join(dir, `enriched${round}`), enrichment, () =>
+        createEnricher(parseConfig(config(input.path, join(dir, 'x'), enrichment)).enrichment, { log, metrics: m }),
+      );
+      if (!passThrough || p.seconds < passThrough.seconds) passThrough = p;
+      if (!enriched || e.seconds < enriched.seconds) {
+        enriched = e;
+        metrics = m;
+      }
+    }
+    if (!passThrough || !enriched) throw new Error('no rounds ran');
     const hits = metrics.total(METRIC.enrichCacheHits);
     const misses = metrics.total(METRIC.enrichCacheMisses);
     const queries = metrics.total(METRIC.enrichQueries);
@@ -61,6 +76,7 @@ export async function run(args: { events?: number }): Promise<Record<string, num
       enrichedMissing: enriched.statuses.missing,
       enrichedFailed: enriched.statuses.failed,
       enrichedSkipped: enriched.statuses.skipped,
+      rounds: ROUNDS,
       enrichSeconds: round(enriched.enrichSeconds, 1),
       passThroughSeconds: round(passThrough.seconds, 1),
       enrichedSeconds: round(enriched.seconds, 1),
@@ -104,7 +120,16 @@ class CountingEnricher implements Enricher {
   }
 }
 
-async function measure(path: string, dir: string, enrichment: unknown, make: () => Promise<Enricher>) {
+const ROUNDS = 2;
+
+interface Measured {
+  readonly seconds: number;
+  readonly batches: number;
+  readonly statuses: Record<EnrichmentStatus, number>;
+  readonly enrichSeconds: number;
+}
+
+async function measure(path: string, dir: string, enrichment: unknown, make: () => Promise<Enricher>): Promise<Measured> {
   const log = createLogger({ level: 'warn' });
   const enricher = new CountingEnricher(await make());
   const t0 = performance.now();
