@@ -105,7 +105,7 @@ export class SqlEnricher implements Enricher {
       if (errors.size === 0 || this.opts.policy !== 'wait') return this.finish(changes, known, errors);
       const fatal = [...errors.values()].find((e) => !e.retriable);
       if (fatal) {
-        // Waiting cannot fix a wrong column or a missing grant: stop the pipeline, lose nothing.
+        // Waiting cannot fix a wrong column or a missing grant: hand the error to the pipeline.
         throw new IntegratorError('ENRICHMENT_FAILED', `enrichment cannot proceed (policy wait): ${fatal.message}`, { cause: fatal });
       }
       // Policy wait: the caller stays blocked here, which is the backpressure on the sources.
