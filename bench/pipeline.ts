@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -7,7 +8,6 @@ import { MemoryMetrics } from '../src/core/metrics.js';
 import { createLogger } from '../src/observability/logger.js';
 import { buildPipeline } from '../src/pipeline/build-pipeline.js';
 import { composeRuntime } from '../src/runtime/compose.js';
-import { writeEventsFile } from '../test/fixtures/events.js';
 import { rssSampler } from './rss.js';
 
 /**
@@ -18,12 +18,12 @@ import { rssSampler } from './rss.js';
 export async function run(args: { events: number }): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-pipeline-'));
   try {
-    const input = await writeEventsFile(join(dir, 'events.ndjson'), args.events, { seed: 42 });
+    const input = generateInChild(join(dir, 'events.ndjson'), args.events);
     const pipeline = await measurePipeline(input.path, dir);
     const ceiling = await measureDuckDb(input.path, join(dir, 'ceiling'));
     return {
       events: args.events,
-      inputMb: Math.round(input.bytes / 1e5) / 10,
+      inputMb: Math.round((await stat(input.path)).size / 1e5) / 10,
       eventsPerSec: Math.round(args.events / pipeline.seconds),
       peakRssMb: Math.round(pipeline.peakRssMb),
       objects: pipeline.objects,
@@ -34,6 +34,15 @@ export async function run(args: { events: number }): Promise<Record<string, numb
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The input is generated in a child process so that the generator's memory does not count in
+ * the pipeline's peak RSS.
+ */
+function generateInChild(path: string, events: number): { path: string } {
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/generate.ts', '--out', path, '--events', String(events), '--seed', '42'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { path };
 }
 
 async function measurePipeline(path: string, dir: string) {
