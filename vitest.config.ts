@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // cluster); on a 2-core machine they are kept from running all at once.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'consumers/**/*.test.ts', 'sinks/**/*.test.ts', 'test/**/*.test.ts', 'deploy/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'config/**/*.test.ts', 'consumers/**/*.test.ts', 'sinks/**/*.test.ts', 'test/**/*.test.ts', 'deploy/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
