@@ -56,7 +56,7 @@ export function describeIssues(error: z.ZodError, doc: unknown): string[] {
   return error.issues.map((issue) => {
     const key = issue.path.map(String).join('.') || '(root)';
     if (issue.code === 'unrecognized_keys') {
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${key === '(root)' ? k : `${key}.${k}`}"`).join(', ')}: not part of the configuration (check the spelling; see README "Configuration")`;
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${key === '(root)' ? k : `${key}.${k}`}"`).join(', ')}: not part of the configuration (check the spelling; every key is listed in docs/configuration.md)`;
     }
     return `key "${key}": value ${show(valueAt(doc, issue.path))} is not allowed: ${issue.message}`;
   });
