@@ -106,13 +106,20 @@ export class FileProducer {
  * pipeline must produce for them. Reads each shard from TRIM_HORIZON to its current end.
  */
 export async function dynamoDbStreamIds(client: Pick<DynamoDBStreamsClient, 'send'>, streamArn: string, tableName: string): Promise<string[]> {
-  const ids: string[] = [];
+  return (await dynamoDbStreamRecords(client, streamArn, tableName)).map((r) => r.eventId);
+}
+
+/** The same, with each record's sku key, to tell apart the items a test made bad on purpose. */
+export async function dynamoDbStreamRecords(client: Pick<DynamoDBStreamsClient, 'send'>, streamArn: string, tableName: string): Promise<Array<{ eventId: string; sku: string }>> {
+  const ids: Array<{ eventId: string; sku: string }> = [];
   const { StreamDescription } = await client.send(new DescribeStreamCommand({ StreamArn: streamArn }));
   for (const shard of StreamDescription?.Shards ?? []) {
     let it = (await client.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
     while (it) {
       const page = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 1000 }));
-      for (const r of page.Records ?? []) ids.push(eventIdOf({ source: 'dynamodb', stream: tableName, shard: shard.ShardId!, seq: r.dynamodb!.SequenceNumber! }));
+      for (const r of page.Records ?? []) {
+        ids.push({ eventId: eventIdOf({ source: 'dynamodb', stream: tableName, shard: shard.ShardId!, seq: r.dynamodb!.SequenceNumber! }), sku: r.dynamodb?.Keys?.sku?.S ?? '' });
+      }
       if ((page.Records ?? []).length === 0) break;
       it = page.NextShardIterator;
     }
