@@ -120,7 +120,9 @@ export async function openDemoDatabase(opts: { maxConnections: number; embeddedO
     try {
       return await realPostgres();
     } catch (err) {
-      opts.say(`PostgreSQL at ${POSTGRES.host}:${POSTGRES.port} is not reachable (${(err as Error).message.split('\n')[0]!.slice(0, 160)}); using an embedded one`);
+      // connectPostgres explains itself for the test suites; the demo needs only why.
+      const why = /not reachable: (.*)$/s.exec((err as Error).message)?.[1] ?? (err as Error).message;
+      opts.say(`no PostgreSQL at ${POSTGRES.host}:${POSTGRES.port} (${why.slice(0, 200)}); using an embedded one`);
     }
   }
   return embeddedPostgres(opts.maxConnections);

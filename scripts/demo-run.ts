@@ -7,7 +7,7 @@ import { checkPrerequisites, type DemoSource, type MissingPrerequisite } from '.
 import { createProducer, type DemoProducer, type Produced, produceSteadily } from './demo-produce.js';
 import { runLakeQuery } from './demo-query.js';
 import { buildReport, type DemoReport } from './demo-report.js';
-import { ENRICH_CONNECTIONS_PER_SERVICE, MAX_RECORD_BYTES, type RunningService, serviceConfig, startService } from './demo-services.js';
+import { ENRICH_CONNECTIONS_PER_SERVICE, ENRICH_POOL, MAX_RECORD_BYTES, type RunningService, serviceConfig, startService } from './demo-services.js';
 import { type DemoStack, startDemoStack } from './demo-stack.js';
 import { buildWorkload } from './demo-workload.js';
 
@@ -56,8 +56,16 @@ export function lakeQueries(lakeDir: string): { raw: string; curated: string } {
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason as Error)), { once: true });
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason as Error);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Polls each service's /metrics until it has written or dead-lettered all its source received. */
@@ -137,7 +145,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     say(`starting ${sources.length} service(s): inventory-integrator run --config ${shown(runDir)}/service-<source>.yaml …`);
     const started = await Promise.allSettled(
-      sources.map((src) => startService(src, (port) => serviceConfig(src, stack!, { lakeDir, runDir }, db!.enrichmentConfig(2), port), runDir)),
+      sources.map((src) => startService(src, (port) => serviceConfig(src, stack!, { lakeDir, runDir }, db!.enrichmentConfig(ENRICH_POOL), port), runDir)),
     );
     for (const r of started) if (r.status === 'fulfilled') services.push(r.value);
     const failedStart = started.find((r) => r.status === 'rejected');
@@ -148,7 +156,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     const produceMs = o.produceMs ?? Math.min(15_000, Math.max(1_500, o.events * 3));
     const total = [...workload.ops.values()].reduce((n, ops) => n + ops.length, 0);
-    say(`producing ${total} records (${o.events} inventory changes + malformed ones) over ${(produceMs / 1000).toFixed(1)} s …`);
+    say(`producing ${total} records (${o.events} inventory changes, DynamoDB item creations, malformed records) over ${(produceMs / 1000).toFixed(1)} s …`);
     for (const src of sources) producers.push(await createProducer(src, stack!));
     const produced: Produced[] = await Promise.all(
       sources.map((src, i) => produceSteadily(src, workload.ops.get(src)!, producers[i]!, { durationMs: produceMs, ...(signal ? { signal } : {}) })),
@@ -159,7 +167,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const problems = await waitDelivered(services, expected, 60_000 + o.events * 10, signal);
 
     say('stopping the services (SIGTERM: flush, checkpoint, exit) …');
-    const codes = await Promise.all(services.map((s) => s.stop()));
+    const codes = await Promise.all(
+      services.map(async (s) => {
+        const t = Date.now();
+        const code = await s.stop();
+        say(`  ${s.source}: exited ${code} after ${((Date.now() - t) / 1000).toFixed(1)} s`);
+        return code;
+      }),
+    );
     const serviceExitCodes = Object.fromEntries(services.map((s, i) => [s.source, codes[i]!]));
     services.forEach((s, i) => {
       if (codes[i] !== 0) problems.push(`the ${s.source} service exited with code ${codes[i]} (log: ${s.logFile})`);

@@ -12,7 +12,8 @@ import { type DemoStack, EMULATOR_AWS } from './demo-stack.js';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Records above this size are refused (RECORD_TOO_LARGE); the workload sends one of each kind. */
 export const MAX_RECORD_BYTES = 64 * 1024;
-const ENRICH_POOL = 2;
+/** Connections each service opens to the database (the embedded one is sized for all of them). */
+export const ENRICH_POOL = 2;
 export const ENRICH_CONNECTIONS_PER_SERVICE = ENRICH_POOL + 1;
 
 /**
@@ -44,7 +45,7 @@ export function serviceConfig(source: DemoSource, stack: DemoStack, paths: { lak
   return {
     source: src,
     sink: { type: 'file', dir: paths.lakeDir, format: 'parquet' },
-    enrichment: { ...enrichment, poolSize: ENRICH_POOL },
+    enrichment,
     checkpoints: { type: 'file', path: join(paths.runDir, `checkpoints-${source}.json`) },
     catalog: { type: 'none' },
     batching: { maxAgeMs: 1000, maxRecords: 20_000 },

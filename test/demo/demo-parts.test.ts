@@ -24,7 +24,7 @@ describe('demo prerequisites', () => {
 });
 
 describe('demo workload', () => {
-  const w = buildWorkload({ events: 600, sources: ['dynamodb', 'kinesis', 'kafka'], now: NOW, tooLargeBytes: 100 * 1024 });
+  const w = buildWorkload({ events: 1500, sources: ['dynamodb', 'kinesis', 'kafka'], now: NOW, tooLargeBytes: 100 * 1024 });
   const good = (ops: readonly WorkloadOp[]) => ops.filter((o) => o.expect.kind === 'lake');
   const bad = (ops: readonly WorkloadOp[]) => ops.filter((o) => o.expect.kind === 'dlq');
 
@@ -34,7 +34,7 @@ describe('demo workload', () => {
     const dynamo = w.ops.get('dynamodb')!;
     // DynamoDB items are created once before their first change: those puts come on top.
     const inserts = dynamo.filter((o) => o.label === 'insert').length;
-    expect(good(kinesis).length + good(kafka).length + good(dynamo).length - inserts).toBe(600);
+    expect(good(kinesis).length + good(kafka).length + good(dynamo).length - inserts).toBe(1500);
     expect(bad(kinesis)).toHaveLength(10);
     expect(bad(kafka)).toHaveLength(10);
     expect(bad(dynamo).length).toBeGreaterThanOrEqual(3);
