@@ -58,7 +58,12 @@ export function describeIssues(error: z.ZodError, doc: unknown): string[] {
     if (issue.code === 'unrecognized_keys') {
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${key === '(root)' ? k : `${key}.${k}`}"`).join(', ')}: not part of the configuration (check the spelling; every key is listed in docs/configuration.md)`;
     }
-    return `key "${key}": value ${show(valueAt(doc, issue.path))} is not allowed: ${issue.message}`;
+    // The refused value is shown masked like `config check` prints it: a password in a URL or a
+    // secret of the wrong type must not reach the terminal or the logs through the error.
+    const last = String(issue.path[issue.path.length - 1] ?? '');
+    const value = valueAt(doc, issue.path);
+    const shown = value !== undefined && isSecretKey(last) ? '***' : maskSecrets(value, last);
+    return `key "${key}": value ${show(shown)} is not allowed: ${issue.message}`;
   });
 }
 
@@ -89,6 +94,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 
 const SECRET_KEY = /pass(word)?|secret|token|credential|accessKey|privateKey/i;
 const URL_KEY = /url|connectionString|dsn/i;
+const isSecretKey = (key: string): boolean => SECRET_KEY.test(key) && !/Env$|File$/.test(key);
 
 /** The config as `config check` prints it: secrets replaced, passwords cut out of URLs. */
 export function maskSecrets(value: unknown, key = ''): unknown {
@@ -97,7 +103,7 @@ export function maskSecrets(value: unknown, key = ''): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));
   }
   if (typeof value !== 'string' || value === '') return value;
-  if (SECRET_KEY.test(key) && !/Env$|File$/.test(key)) return '***';
+  if (isSecretKey(key)) return '***';
   if (URL_KEY.test(key)) return maskUrl(value);
   return value;
 }
