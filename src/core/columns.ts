@@ -27,7 +27,7 @@ export const RAW_COLUMNS: readonly LakeColumn[] = [
   { name: 'order_id', type: 'string', nullable: true, comment: 'order behind the change, if any' },
   { name: 'customer_id', type: 'string', nullable: true, comment: 'customer behind the change, if any' },
   { name: 'event_time', type: 'timestamp', nullable: false, comment: 'when the change happened (UTC); partitions follow it' },
-  { name: 'ingest_time', type: 'timestamp', nullable: false, comment: 'when the integrator read it (UTC)' },
+  { name: 'ingest_time', type: 'timestamp', nullable: false, comment: 'when the record reached the stream (its arrival time), else when the integrator read it (UTC)' },
   { name: 'enrichment_status', type: 'string', nullable: false, comment: 'ok | missing | failed | skipped' },
   { name: 'enrichment_failed', type: 'array<string>', nullable: true, comment: 'lookups that failed or found nothing' },
   { name: 'customer', type: 'map<string,string>', nullable: true, comment: 'customer attributes carried from RDS' },

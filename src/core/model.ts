@@ -41,7 +41,7 @@ export const InventoryChange = z.object({
   customerId: z.string().nullable(),
   /** Epoch ms at which the change happened at its origin: the partitioning time. */
   eventTime: z.number().int(),
-  /** Epoch ms at which this service read it. */
+  /** Epoch ms at which the record reached the stream (its arrival time), else when this service read it. */
   ingestTime: z.number().int(),
   enrichment: Enrichment,
 });

@@ -55,7 +55,8 @@ export function normalize(env: Envelope, opts: NormalizeOptions): Normalized {
     shard: pos.shard,
     sequence: pos.sub === undefined ? pos.seq : `${pos.seq}.${pos.sub}`,
     ...result.fields,
-    ingestTime: env.receivedAt,
+    // The stream's own arrival time where it has one: a replay then writes identical rows.
+    ingestTime: env.arrivedAt ?? env.receivedAt,
     enrichment: NOT_ENRICHED,
   };
   return { ok: true, change };
