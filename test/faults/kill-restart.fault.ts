@@ -52,9 +52,7 @@ describe('fault: SIGKILL at random moments', () => {
     const kills: number[] = [];
     try {
       for (let k = 0; k < KILLS; k++) {
-        const t0 = Date.now();
         current = await startService(config, { name: `service #${k + 1}` });
-        console.info(`start #${k + 1}: ${Date.now() - t0} ms`);
         // Seeded moments from just after start-up (mid shard sync) to a few batches in.
         const after = intBetween(rng, 100, 2500);
         await new Promise((r) => setTimeout(r, after));
@@ -66,9 +64,7 @@ describe('fault: SIGKILL at random moments', () => {
       await new Promise((r) => setTimeout(r, 1000));
       producing = false;
       await background;
-      const t1 = Date.now();
       await until('every produced event in the lake', 120_000, () => allDelivered(lake, producer.eventIds));
-      console.info(`caught up in ${Date.now() - t1} ms`);
       expect(await current.drain()).toBe(0);
       current = undefined;
     } finally {

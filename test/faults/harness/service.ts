@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -46,7 +47,6 @@ export async function writeConfig(dir: string, name: string, config: Record<stri
 
 /** Runs the CLI to completion (e.g. `config check`), with its exit code and both outputs. */
 export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [...(await serviceCommand()), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
