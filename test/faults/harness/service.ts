@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ const MAIN = join(ROOT, 'src', 'runtime', 'main.ts');
 let entry: Promise<string[]> | undefined;
 
 /**
- * How to start the CLI: by default the service bundled once per test process with esbuild (the
+ * How to start the CLI: by default the service bundled with esbuild (the
  * same code; it starts about 2 s sooner than through tsx on a loaded 2-core machine, which adds
  * up over a dozen restarts). FAULTS_SERVICE=tsx runs src/runtime/main.ts through tsx instead.
  * The bundle sits three folders below the root so curated.sql is found where the sources look.
@@ -23,16 +24,26 @@ export function serviceCommand(): Promise<string[]> {
     if (process.env.FAULTS_SERVICE === 'tsx') return ['--import', 'tsx', MAIN];
     const dir = join(ROOT, 'node_modules', '.cache', 'inventory-faults');
     mkdirSync(dir, { recursive: true });
-    const outfile = join(dir, `main-${process.pid}.mjs`);
     const { build } = await import('esbuild');
-    await build({ entryPoints: [MAIN], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' });
-    process.once('exit', () => {
+    const out = await build({ entryPoints: [MAIN], bundle: true, platform: 'node', format: 'esm', packages: 'external', write: false, logLevel: 'warning' });
+    const code = out.outputFiles[0]!.contents;
+    // Named by content: test processes running side by side share one file, and nothing needs
+    // deleting at exit (vitest's workers may not get to run exit handlers). Old ones are pruned.
+    const name = `main-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
+    const outfile = join(dir, name);
+    if (!existsSync(outfile)) {
+      const tmp = `${outfile}.${process.pid}.tmp`;
+      writeFileSync(tmp, code);
+      renameSync(tmp, outfile);
+    }
+    for (const f of readdirSync(dir)) {
       try {
-        unlinkSync(outfile);
+        const p = join(dir, f);
+        if (f !== name && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { force: true });
       } catch {
-        /* already gone */
+        /* pruned by another test process meanwhile */
       }
-    });
+    }
     return [outfile];
   })();
   return entry;
