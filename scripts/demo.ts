@@ -1,8 +1,8 @@
 /**
  * `npm run demo`: the whole system on the local stack in one command (docs/demo.md).
  *
- *   npm run demo                      # 3000 inventory changes, everything removed at the end
- *   npm run demo -- --keep            # leave the lake in .demo/lake to query it
+ *   npm run demo                      # 3000 inventory changes; the lake stays in .demo/lake to query
+ *   npm run demo -- --clean           # remove the lake at the end too
  *   npm run demo -- --events 20000    # a bigger workload
  *
  * Exit codes: 0 every produced event is in the lake or the DLQ and once in the curated layer;
@@ -16,6 +16,7 @@ import { renderSummary } from './demo-summary.js';
 interface CliOptions {
   readonly events: number;
   readonly keep: boolean;
+  readonly clean: boolean;
   readonly dir: string;
   readonly embeddedDb: boolean;
   readonly json?: string;
@@ -32,7 +33,8 @@ function parseArgs(argv: readonly string[]): CliOptions {
     .name('npm run demo --')
     .description('Runs the inventory integrator end to end on the local stack and prints what reached the lake.')
     .option('-n, --events <n>', 'inventory changes to produce over all sources', positiveInt, 3000)
-    .option('--keep', 'leave the lake (Parquet, DLQ, curated tables) in <dir>/lake to query it afterwards', false)
+    .option('--keep', 'leave the lake (Parquet, DLQ, curated tables) in <dir>/lake to query it afterwards (the default)', true)
+    .option('--clean', 'remove the lake at the end instead of leaving it', false)
     .option('--dir <dir>', 'working directory: the lake goes to <dir>/lake, configs and logs to <dir>/run (both replaced on each run)', '.demo')
     .option('--embedded-db', 'use the embedded PostgreSQL even when one runs at 127.0.0.1:5432', false)
     .option('--json <file>', 'also write the summary as JSON to this file')
@@ -63,7 +65,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await runDemo({ events: opts.events, keep: opts.keep, dir: opts.dir, say, signal: abort.signal, embeddedDatabase: opts.embeddedDb });
+    const result = await runDemo({ events: opts.events, keep: opts.keep && !opts.clean, dir: opts.dir, say, signal: abort.signal, embeddedDatabase: opts.embeddedDb });
     process.stdout.write(renderSummary(result));
     if (opts.json) await writeFile(opts.json, `${JSON.stringify(result, null, 2)}\n`);
     return result.report.problems.length === 0 ? 0 : 1;

@@ -378,13 +378,18 @@ export class KafkaSource implements Source {
       // Everything handed on is delivered and committed while this member still owns its
       // partitions; only then does it leave the group.
       if (flush && this.ctx) {
+        // The time-out's timer is cancelled once the flush wins, or it would hold the process
+        // open for a whole session timeout after a clean drain.
+        const budget = new AbortController();
         const outcome = await Promise.race([
           this.ctx.flush().then(() => 'flushed' as const),
-          sleep(this.config.sessionTimeoutMs).then(() => 'timeout' as const),
-        ]).catch((err: unknown) => {
-          this.log.warn({ err }, `final flush failed: ${errorMessage(err)}`);
-          return 'failed' as const;
-        });
+          sleep(this.config.sessionTimeoutMs, budget.signal).then(() => 'timeout' as const),
+        ])
+          .catch((err: unknown) => {
+            this.log.warn({ err }, `final flush failed: ${errorMessage(err)}`);
+            return 'failed' as const;
+          })
+          .finally(() => budget.abort());
         if (outcome === 'timeout') this.log.warn({ budgetMs: this.config.sessionTimeoutMs }, 'final flush did not finish in time; uncommitted records will be read again');
         await this.commitChain;
         // The final commits met a rebalance (another member came or went): they go out after

@@ -1,9 +1,10 @@
-import { asyncScheduler, concatMap, from, lastValueFrom, mergeMap, type SchedulerLike, Subject, defaultIfEmpty, merge, ignoreElements, finalize } from 'rxjs';
+import { asyncScheduler, lastValueFrom, map, mergeMap, type SchedulerLike, Subject, defaultIfEmpty, merge, ignoreElements, finalize } from 'rxjs';
 import type { Envelope } from '../core/envelope.js';
 import { errorMessage } from '../core/errors.js';
 import { ManualGate } from '../core/flow-gate.js';
 import type { Logger } from '../core/logger.js';
 import { METRIC, type Metrics } from '../core/metrics.js';
+import type { InventoryChange } from '../core/model.js';
 import type { Catalog, DeadLetter, DeadLetterSink, Enricher, Sink, Source, SourceContext } from '../core/ports.js';
 import type { BatchingConfig, PartitioningConfig } from '../config/schema.js';
 import type { Position } from '../core/position.js';
@@ -15,6 +16,7 @@ import { enrichPoll } from './enrich.js';
 import { normalize, type NormalizeOptions } from './normalize.js';
 import { Partitioner } from './partition.js';
 import { deliverWithRetry } from './deliver.js';
+import { orderedMergeMap } from './ordered-merge-map.js';
 
 export interface PipelinePorts {
   readonly source: Source;
@@ -66,6 +68,11 @@ const RECORD_OVERHEAD_BYTES = 1000;
 
 const shardLabels = (p: Position) => ({ source: p.source, shard: `${p.stream}/${p.shard}` });
 
+/** Polls normalized and enriched at once; their lookups overlap, their output stays in order. */
+const POLLS_IN_PROGRESS = 3;
+
+type ReceivedPoll = Array<{ readonly env: Envelope; readonly shardKey: string; readonly index: number }>;
+
 export interface LetterGroup {
   readonly shardKey: string;
   readonly letters: DeadLetter[];
@@ -107,8 +114,27 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
 
   const ctx: SourceContext = { gate, log, metrics, flush };
 
-  const processPoll = async (poll: readonly Envelope[]): Promise<BatchItem[]> => {
-    const good: Array<{ env: Envelope; shardKey: string; index: number; change: import('../core/model.js').InventoryChange }> = [];
+  /**
+   * Receipt is synchronous and in arrival order, so the ledger numbers each shard's records in
+   * stream order and the in-flight count (the sources' gate) includes polls still waiting for
+   * their enrichment.
+   */
+  const receivePoll = (poll: readonly Envelope[]): ReceivedPoll => {
+    const received: ReceivedPoll = [];
+    const perShard = new Map<string, { labels: { source: string; shard: string }; n: number }>();
+    for (const env of poll) {
+      const { shardKey, index } = ledger.receive(env.position);
+      received.push({ env, shardKey, index });
+      const c = perShard.get(shardKey);
+      if (c) c.n++;
+      else perShard.set(shardKey, { labels: shardLabels(env.position), n: 1 });
+    }
+    for (const c of perShard.values()) metrics.inc(METRIC.received, c.labels, c.n);
+    return received;
+  };
+
+  const processPoll = async (received: ReceivedPoll): Promise<BatchItem[]> => {
+    const good: Array<{ r: ReceivedPoll[number]; change: InventoryChange }> = [];
     const groups = new Map<string, LetterGroup>();
     const letter = (shardKey: string, index: number, l: DeadLetter) => {
       let g = groups.get(shardKey);
@@ -116,32 +142,26 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
       g.letters.push(l);
       g.indices.push(index);
     };
-    const perShard = new Map<string, { labels: { source: string; shard: string }; n: number }>();
-    for (const env of poll) {
-      const { shardKey, index } = ledger.receive(env.position);
-      const c = perShard.get(shardKey);
-      if (c) c.n++;
-      else perShard.set(shardKey, { labels: shardLabels(env.position), n: 1 });
-      const n = normalize(env, norm);
-      if (n.ok) good.push({ env, shardKey, index, change: n.change });
-      else letter(shardKey, index, n.letter);
+    for (const r of received) {
+      const n = normalize(r.env, norm);
+      if (n.ok) good.push({ r, change: n.change });
+      else letter(r.shardKey, r.index, n.letter);
     }
-    for (const c of perShard.values()) metrics.inc(METRIC.received, c.labels, c.n);
     const items: BatchItem[] = [];
     if (good.length > 0) {
       const outcome = await enrichPoll(ports.enricher, good.map((g) => g.change), b.enrichBatchRecords, log, metrics);
-      for (const g of good) {
-        const enriched = outcome.enriched.get(g.change.eventId);
+      for (const { r, change } of good) {
+        const enriched = outcome.enriched.get(change.eventId);
         if (enriched) {
-          items.push({ change: enriched, position: g.env.position, shardKey: g.shardKey, index: g.index, size: g.env.size + RECORD_OVERHEAD_BYTES, partition: partitioner.partitionOf(enriched) });
+          items.push({ change: enriched, position: r.env.position, shardKey: r.shardKey, index: r.index, size: r.env.size + RECORD_OVERHEAD_BYTES, partition: partitioner.partitionOf(enriched) });
         } else {
-          const r = outcome.rejected.get(g.change.eventId);
-          letter(g.shardKey, g.index, {
-            position: g.env.position,
-            code: r?.code ?? 'ENRICHMENT_FAILED',
-            reason: r?.reason ?? 'enricher returned neither the change nor a rejection',
-            payload: g.env.payload,
-            receivedAt: g.env.receivedAt,
+          const rej = outcome.rejected.get(change.eventId);
+          letter(r.shardKey, r.index, {
+            position: r.env.position,
+            code: rej?.code ?? 'ENRICHMENT_FAILED',
+            reason: rej?.reason ?? 'enricher returned neither the change nor a rejection',
+            payload: r.env.payload,
+            receivedAt: r.env.receivedAt,
           });
         }
       }
@@ -178,7 +198,8 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
   };
 
   const records$ = source.open(ctx).pipe(
-    concatMap((poll) => from(processPoll(poll))),
+    map(receivePoll),
+    orderedMergeMap(processPoll, POLLS_IN_PROGRESS),
     finalize(() => letters$.complete()),
     batchByPartition({ maxRecords: b.maxRecords, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, memoryBudgetBytes: b.memoryBudgetBytes }, flushRequests, scheduler),
     mergeMap(writeBatch, b.writeConcurrency),

@@ -1,4 +1,4 @@
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, IntegratorError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { METRIC, type Metrics } from '../core/metrics.js';
 import type { InventoryChange } from '../core/model.js';
@@ -23,6 +23,9 @@ export async function enrichPoll(enricher: Enricher, changes: readonly Inventory
       for (const c of res.enriched) enriched.set(c.eventId, c);
       for (const r of res.rejected) rejected.set(r.eventId, r);
     } catch (err) {
+      // Shutting down while the enricher waits for its database (policy wait): these records
+      // are not delivered, so they are not checkpointed and are read again after the restart.
+      if (err instanceof IntegratorError && err.code === 'SHUTDOWN') throw err;
       metrics.inc(METRIC.enrichFailures, { lookup: 'enricher' }, part.length);
       log.error({ err, records: part.length }, `enricher failed; writing the batch marked enrichment_status=failed: ${errorMessage(err)}`);
       for (const c of part) enriched.set(c.eventId, { ...c, enrichment: { status: 'failed', failed: ['enricher'], customer: null, order: null } });

@@ -1,5 +1,5 @@
 import type { IntegratorConfig } from '../config/schema.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, IntegratorError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createLogger } from '../observability/logger.js';
 import { PromMetrics } from '../observability/prom-metrics.js';
@@ -80,8 +80,12 @@ export async function runService(config: IntegratorConfig, opts: ServiceOptions 
     opts.onFinished?.(summary);
     log.info({ ...summary, seconds: (Date.now() - started) / 1000 }, 'pipeline drained');
   } catch (err) {
-    code = 1;
-    log.error({ err }, `pipeline stopped on an error: ${errorMessage(err)}`);
+    if (stopping && err instanceof IntegratorError && err.code === 'SHUTDOWN') {
+      log.warn({ err }, 'stopped while waiting on a dependency; what was not delivered is not checkpointed and will be read again');
+    } else {
+      code = 1;
+      log.error({ err }, `pipeline stopped on an error: ${errorMessage(err)}`);
+    }
   } finally {
     stopping = true;
     if (runtime.coordinator) await runtime.coordinator.releaseAll().catch((err: unknown) => log.warn({ err }, 'could not hand back leases; they will expire'));

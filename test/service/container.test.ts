@@ -109,7 +109,7 @@ describe('container service', () => {
       if (m && Number(m[1]) >= 600) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(metrics).toMatch(/integrator_events_received_total\{source="kinesis"\} \d+/);
+    expect(metrics).toMatch(/integrator_events_received_total\{source="kinesis",shard="[^"]+"\} \d+/);
     expect(metrics).toMatch(/integrator_checkpoints_committed_total/);
     expect(metrics).toMatch(/integrator_flush_seconds_bucket/);
 
