@@ -30,6 +30,13 @@ export const BatchingConfig = z
     writeConcurrency: z.number().int().min(1).max(64).default(4).describe('object writes in flight at once'),
     maxInFlightRecords: z.number().int().min(1000).default(150_000).describe('received but not yet delivered; above it sources pause'),
     enrichBatchRecords: z.number().int().min(1).max(100_000).default(5000).describe('records per enrichment lookup batch'),
+    pollsInProgress: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .default(1)
+      .describe('polls normalized and enriched at once (their lookups overlap, output stays in order); above 1, a database outage ends in more events marked failed while the breaker tests the database'),
   })
   .strict();
 export type BatchingConfig = z.infer<typeof BatchingConfig>;

@@ -68,9 +68,6 @@ const RECORD_OVERHEAD_BYTES = 1000;
 
 const shardLabels = (p: Position) => ({ source: p.source, shard: `${p.stream}/${p.shard}` });
 
-/** Polls normalized and enriched at once; their lookups overlap, their output stays in order. */
-const POLLS_IN_PROGRESS = 3;
-
 type ReceivedPoll = Array<{ readonly env: Envelope; readonly shardKey: string; readonly index: number }>;
 
 export interface LetterGroup {
@@ -199,7 +196,7 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
 
   const records$ = source.open(ctx).pipe(
     map(receivePoll),
-    orderedMergeMap(processPoll, POLLS_IN_PROGRESS),
+    orderedMergeMap(processPoll, b.pollsInProgress),
     finalize(() => letters$.complete()),
     batchByPartition({ maxRecords: b.maxRecords, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, memoryBudgetBytes: b.memoryBudgetBytes }, flushRequests, scheduler),
     mergeMap(writeBatch, b.writeConcurrency),
