@@ -4,7 +4,6 @@ import type { Enricher } from '../core/ports.js';
 import type { EnrichmentConfig } from './config.js';
 import { type ConnectionTarget, resolveTarget } from './connection.js';
 import { redactor } from './db-errors.js';
-import { seedRows, seedSampleData, startEmbeddedPostgres } from './embedded.js';
 import type { LookupClient } from './lookup-client.js';
 import { MysqlLookupClient } from './mysql-client.js';
 import { PassThroughEnricher } from './pass-through.js';
@@ -37,6 +36,8 @@ export async function createEnricher(config: EnrichmentConfig, deps: EnricherDep
   let target: ConnectionTarget;
   let onClose: (() => Promise<void>) | undefined;
   if (config.type === 'embedded') {
+    // Loaded only here: PGlite's WASM Postgres costs ~20 MB of memory in every process that imports it.
+    const { seedRows, seedSampleData, startEmbeddedPostgres } = await import('./embedded.js');
     const embedded = await startEmbeddedPostgres({ maxConnections: config.poolSize + 1, log });
     if (deps.embeddedRows) await seedRows(embedded.db, deps.embeddedRows);
     else await seedSampleData(embedded.db, { customers: config.customers, orders: config.orders });
