@@ -1,11 +1,7 @@
-import { Observable, type Subscriber } from 'rxjs';
-import type { Envelope } from '../../src/core/envelope.js';
-import { IntegratorError, errorMessage, isRetriable } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { Metrics } from '../../src/core/metrics.js';
-import type { LeaseCoordinator, OwnedShard, ShardInfo, Source, SourceContext, SourceHealth } from '../../src/core/ports.js';
-import { type Position, comparePosition, formatPosition } from '../../src/core/position.js';
-import { withRetry } from '../../src/core/retry.js';
+import type { LeaseCoordinator, OwnedShard, ShardInfo } from '../../src/core/ports.js';
+import { LeasedShardSource, type ReaderWiring, type ShardReaderLike } from '../shared/leased-shard-source.js';
 import type { DynamoDbStreamsSourceConfig } from './config.js';
 import { readFailed } from './errors.js';
 import { DynamoDbShardReader } from './shard-reader.js';
@@ -26,265 +22,56 @@ export interface DynamoDbStreamsSourceOptions {
   readonly metrics: Metrics;
 }
 
-/** A shard this worker reads, or has read to its end and waits to see delivered. */
-interface ActiveShard {
-  readonly reader: DynamoDbShardReader;
-  readonly abort: AbortController;
-  done: Promise<void>;
-  /** Closed and read to its end: finish it when the commits reach `reader.lastEmitted`. */
-  ending: boolean;
-  lastCommitted?: Position;
-  finishing: boolean;
-  /** Commits of one shard run one after another, so a later one never lands first. */
-  commits: Promise<void>;
-}
-
-const CHECKPOINT_RETRY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, isRetriable };
-const SOURCE = 'dynamodb' as const;
-
 /**
- * Reads a DynamoDB table's stream with GetRecords polling, one loop per shard this worker holds
- * (all of them alone; a share under DynamoDB leases). DynamoDB closes a shard every few hours
- * and opens a child: the child starts only once the parent is finished, that is once everything
- * read from the parent is delivered, which keeps each item's changes in order.
+ * Reads a DynamoDB table's stream with GetRecords polling, one loop per shard this worker holds;
+ * the lease loop and checkpoints are LeasedShardSource's. DynamoDB closes a shard every few
+ * hours and opens a child: the child starts only once the parent is finished, that is once
+ * everything read from the parent is delivered, which keeps each item's changes in order.
  */
-export class DynamoDbStreamsSource implements Source {
-  readonly kind = SOURCE;
-  private readonly o: DynamoDbStreamsSourceOptions;
-  private readonly log: Logger;
-  private readonly stream: string;
-  private readonly active = new Map<string, ActiveShard>();
-  /** Finished by this process: never restarted even if a stale claim still lists them. */
-  private readonly finished = new Set<string>();
-  private infos = new Map<string, ShardInfo>();
+export class DynamoDbStreamsSource extends LeasedShardSource {
+  readonly kind = 'dynamodb' as const;
   private streamArn: string | undefined;
-  private readonly abort = new AbortController();
-  private subscriber: Subscriber<readonly Envelope[]> | undefined;
-  private ctx: SourceContext | undefined;
-  private control: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private resyncWanted = false;
-  private stopping: Promise<void> | undefined;
-  private lastDescribeOk = false;
-  private lastError: string | undefined;
 
-  constructor(o: DynamoDbStreamsSourceOptions) {
-    this.o = o;
-    this.stream = o.config.tableName;
-    this.log = o.log.child({ source: SOURCE, table: this.stream });
+  constructor(private readonly o: DynamoDbStreamsSourceOptions) {
+    super({ coordinator: o.coordinator, config: o.config, log: o.log.child({ source: 'dynamodb', table: o.config.tableName }) });
   }
 
-  open(ctx: SourceContext): Observable<readonly Envelope[]> {
-    return new Observable<readonly Envelope[]>((subscriber) => {
-      if (this.subscriber) {
-        subscriber.error(new IntegratorError('INTERNAL', 'DynamoDbStreamsSource.open() may be subscribed once'));
-        return;
-      }
-      this.subscriber = subscriber;
-      this.ctx = ctx;
-      this.control = this.runControl().catch((err: unknown) => this.fail(err));
-      return () => void this.stop();
-    });
+  protected get stream(): string {
+    return this.o.config.tableName;
   }
 
-  async commit(position: Position): Promise<void> {
-    const shard = position.shard;
-    if (this.finished.has(shard)) {
-      this.log.debug({ position: formatPosition(position) }, 'commit for a finished shard ignored');
-      return;
-    }
-    const a = this.active.get(shard);
-    const run = async () => {
-      try {
-        await withRetry(() => this.o.coordinator.checkpoint(position), CHECKPOINT_RETRY);
-      } catch (err) {
-        if (err instanceof IntegratorError && err.code === 'LEASE_LOST') {
-          this.log.warn({ shard, position: formatPosition(position), err: err.message }, 'lease lost; no longer reading the shard');
-          if (a) this.drop(shard, a);
-          return;
-        }
-        throw err;
-      }
-      if (!a) return;
-      if (!a.lastCommitted || comparePosition(position, a.lastCommitted) > 0) a.lastCommitted = position;
-      if (a.ending) await this.maybeFinish(shard, a);
-    };
-    if (!a) return run();
-    const next = a.commits.then(run, run);
-    a.commits = next.catch(() => undefined);
-    return next;
+  protected get label(): string {
+    return 'DynamoDB Streams';
   }
 
-  async stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.abort.abort(new IntegratorError('SHUTDOWN', 'DynamoDB Streams source stopping'));
-      for (const a of this.active.values()) a.abort.abort();
-      this.wakeUp?.();
-      await this.control;
-      await Promise.all([...this.active.values()].map((a) => a.done));
-      if (!this.subscriber?.closed) this.subscriber?.complete();
-    })();
-    return this.stopping;
+  protected override canClaim(): boolean {
+    return this.streamArn !== undefined;
   }
 
-  health(): SourceHealth {
-    let lastPollAt: number | undefined;
-    let failing = 0;
-    let reading = 0;
-    for (const a of this.active.values()) {
-      if (!a.ending) reading++;
-      if (a.reader.consecutiveFailures >= 3) failing++;
-      const t = a.reader.lastPollAt;
-      if (t !== undefined && (lastPollAt === undefined || t > lastPollAt)) lastPollAt = t;
-    }
-    const detail = `${reading} shard(s) reading, ${this.active.size - reading} closed awaiting delivery, ${failing} failing${this.lastError ? `; last error: ${this.lastError}` : ''}`;
-    const connected = this.lastDescribeOk && failing === 0;
-    return lastPollAt === undefined ? { connected, shards: reading, detail } : { connected, lastPollAt, shards: reading, detail };
-  }
-
-  /** Shards being read now (for tests and health). */
-  activeShards(): string[] {
-    return [...this.active.entries()]
-      .filter(([, a]) => !a.ending)
-      .map(([s]) => s)
-      .sort();
-  }
-
-  // ------------------------------------------------------------ shard discovery and leases
-
-  private async runControl(): Promise<void> {
-    const { shardSyncIntervalMs, leaseClaimIntervalMs } = this.o.config;
-    await this.syncShards(true);
-    let nextSync = Date.now() + shardSyncIntervalMs;
-    while (!this.abort.signal.aborted) {
-      await this.claimAndStart();
-      await this.sleepUntil(Math.min(nextSync, Date.now() + leaseClaimIntervalMs));
-      if (this.abort.signal.aborted) break;
-      if (this.resyncWanted || Date.now() >= nextSync) {
-        this.resyncWanted = false;
-        await this.syncShards(false);
-        nextSync = Date.now() + shardSyncIntervalMs;
-      }
-    }
-  }
-
-  private async syncShards(first: boolean): Promise<void> {
-    const { streams, dynamodb, coordinator, config } = this.o;
-    const signal = this.abort.signal;
+  protected async listShards(signal: AbortSignal): Promise<ShardInfo[]> {
     try {
-      this.streamArn ??= await resolveStreamArn(dynamodb, config, signal);
-      const shards = toShardInfos(await describeAllShards(streams, this.streamArn, signal));
-      this.infos = new Map(shards.map((s) => [s.shard, s]));
-      await coordinator.syncShards(SOURCE, this.stream, shards);
-      this.lastDescribeOk = true;
+      this.streamArn ??= await resolveStreamArn(this.o.dynamodb, this.o.config, signal);
+      return toShardInfos(await describeAllShards(this.o.streams, this.streamArn, signal));
     } catch (err) {
-      if (signal.aborted) return;
-      const e = readFailed(`describing the stream of ${this.stream}`, err, {});
-      // A missing table or stream at start-up is a configuration error: fail fast.
-      if (first && !e.retriable) throw e;
-      this.lastDescribeOk = false;
-      this.lastError = e.message;
-      this.log.warn({ err: e.message }, 'shard sync failed; trying again later');
+      throw readFailed(`describing the stream of ${this.stream}`, err, {});
     }
   }
 
-  private async claimAndStart(): Promise<void> {
-    if (this.streamArn === undefined) return;
-    let owned: readonly OwnedShard[];
-    try {
-      owned = await this.o.coordinator.claim(SOURCE, this.stream);
-    } catch (err) {
-      this.lastError = errorMessage(err);
-      this.log.warn({ err: errorMessage(err) }, 'claiming leases failed; trying again later');
-      return;
-    }
-    for (const s of owned) {
-      if (this.abort.signal.aborted) return;
-      if (!this.active.has(s.shard) && !this.finished.has(s.shard)) this.startReader(s);
-    }
-  }
-
-  private startReader(owned: OwnedShard): void {
-    const { streams, coordinator, config, metrics } = this.o;
-    const shard = owned.shard;
-    const abort = new AbortController();
-    const start = iteratorStart(owned, this.infos.get(shard), config.startAt);
+  protected createReader(owned: OwnedShard, wiring: ReaderWiring): { reader: ShardReaderLike; start: string } {
+    const { streams, config, metrics } = this.o;
+    const start = iteratorStart(owned, this.infos.get(owned.shard), config.startAt);
     const reader = new DynamoDbShardReader({
       client: streams,
       streamArn: this.streamArn!,
       stream: this.stream,
-      shard,
+      shard: owned.shard,
       start,
       maxRecordsPerCall: config.maxRecordsPerCall,
       idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs,
-      gate: this.ctx!.gate,
-      holds: () => coordinator.holds(SOURCE, this.stream, shard),
-      emit: (envelopes) => {
-        if (!this.subscriber?.closed) this.subscriber?.next(envelopes);
-      },
+      ...wiring,
       log: this.log,
       metrics,
-      signal: AbortSignal.any([this.abort.signal, abort.signal]),
     });
-    const a: ActiveShard = { reader, abort, done: Promise.resolve(), ending: false, finishing: false, commits: Promise.resolve() };
-    this.active.set(shard, a);
-    this.log.info({ shard, start: start.ShardIteratorType, checkpoint: owned.checkpoint }, 'reading shard');
-    a.done = reader.run().then(
-      async (outcome) => {
-        if (outcome === 'lost') {
-          this.log.warn({ shard }, 'lease no longer held; stopped reading the shard');
-          this.drop(shard, a);
-        } else if (outcome === 'closed') {
-          a.ending = true;
-          this.log.info({ shard, last: a.reader.lastEmitted && formatPosition(a.reader.lastEmitted) }, 'shard closed and read to its end');
-          await this.maybeFinish(shard, a);
-        }
-      },
-      (err: unknown) => this.fail(err),
-    );
-  }
-
-  /** Finishes a closed shard once everything emitted from it is committed (at once if nothing was). */
-  private async maybeFinish(shard: string, a: ActiveShard): Promise<void> {
-    const end = a.reader.lastEmitted;
-    if (a.finishing || (end !== undefined && (!a.lastCommitted || comparePosition(a.lastCommitted, end) < 0))) return;
-    a.finishing = true;
-    try {
-      await withRetry(() => this.o.coordinator.finishShard(SOURCE, this.stream, shard), CHECKPOINT_RETRY);
-      this.finished.add(shard);
-      this.log.info({ shard }, 'shard finished; describing the stream for its children');
-    } catch (err) {
-      // Not finished: whoever holds the lease next reads the tail again from the checkpoint.
-      this.log.warn({ shard, err: errorMessage(err) }, 'could not mark the shard finished');
-    }
-    this.drop(shard, a);
-    this.resyncWanted = true;
-    this.wakeUp?.();
-  }
-
-  private drop(shard: string, a: ActiveShard): void {
-    a.abort.abort();
-    if (this.active.get(shard) === a) this.active.delete(shard);
-  }
-
-  private fail(err: unknown): void {
-    const e = err instanceof IntegratorError ? err : new IntegratorError('SOURCE_READ_FAILED', errorMessage(err), { cause: err });
-    this.log.error({ err: e.message, code: e.code }, 'DynamoDB Streams source failed');
-    this.abort.abort(e);
-    for (const a of this.active.values()) a.abort.abort();
-    this.wakeUp?.();
-    if (!this.subscriber?.closed) this.subscriber?.error(e);
-  }
-
-  private sleepUntil(t: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, t - Date.now()));
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-      if (this.resyncWanted || this.abort.signal.aborted) done();
-    });
+    return { reader, start: start.ShardIteratorType ?? 'unknown' };
   }
 }

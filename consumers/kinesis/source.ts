@@ -1,12 +1,9 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { Observable, type Subscriber } from 'rxjs';
-import type { Envelope } from '../../src/core/envelope.js';
-import { IntegratorError, errorMessage, isRetriable } from '../../src/core/errors.js';
+import { IntegratorError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { Metrics } from '../../src/core/metrics.js';
-import type { LeaseCoordinator, OwnedShard, ShardInfo, Source, SourceContext, SourceHealth } from '../../src/core/ports.js';
-import { type Position, comparePosition, formatPosition } from '../../src/core/position.js';
-import { withRetry } from '../../src/core/retry.js';
+import type { LeaseCoordinator, OwnedShard, ShardInfo } from '../../src/core/ports.js';
+import { LeasedShardSource, type ReaderWiring, type ShardReaderLike } from '../shared/leased-shard-source.js';
 import type { KinesisSourceConfig } from './config.js';
 import { readFailed } from './errors.js';
 import { ShardReader } from './shard-reader.js';
@@ -25,257 +22,50 @@ export interface KinesisSourceOptions {
   readonly metrics: Metrics;
 }
 
-/** A shard this worker reads, or has read to its end and waits to see delivered. */
-interface ActiveShard {
-  readonly reader: ShardReader;
-  readonly abort: AbortController;
-  done: Promise<void>;
-  /** Set once the shard is closed and read to its end: finish when the commit reaches it. */
-  ending: boolean;
-  lastCommitted?: Position;
-  finishing: boolean;
-  /** Commits of one shard run one after another so a later one never lands first. */
-  commits: Promise<void>;
-}
-
-const CHECKPOINT_RETRY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, isRetriable };
-
 /**
- * Reads a Kinesis data stream with GetRecords polling, one loop per shard this worker holds.
- * Which shards it holds is the coordinator's business (all of them for a single worker; a share
- * of them under DynamoDB leases). A closed shard is finished only once everything read from it is
- * delivered, and its children start as soon as it is: that is what keeps per-key order across
- * splits and merges.
+ * Reads a Kinesis data stream with GetRecords polling, one loop per shard this worker holds;
+ * the lease loop, resharding and checkpoints are LeasedShardSource's. KPL sub-records resume
+ * inside their aggregate after a checkpoint.
  */
-export class KinesisSource implements Source {
+export class KinesisSource extends LeasedShardSource {
   readonly kind = 'kinesis' as const;
-  private readonly o: KinesisSourceOptions;
-  private readonly log: Logger;
-  private readonly active = new Map<string, ActiveShard>();
-  /** Finished by this process: never restarted even if a stale claim still lists them. */
-  private readonly finished = new Set<string>();
-  private infos = new Map<string, ShardInfo>();
-  private readonly abort = new AbortController();
-  private subscriber: Subscriber<readonly Envelope[]> | undefined;
-  private ctx: SourceContext | undefined;
-  private control: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private resyncWanted = false;
-  private stopping: Promise<void> | undefined;
-  private lastListOk = false;
-  private lastError: string | undefined;
 
-  constructor(o: KinesisSourceOptions) {
-    this.o = o;
-    this.log = o.log.child({ source: 'kinesis', stream: o.config.streamName });
+  constructor(private readonly o: KinesisSourceOptions) {
+    super({ coordinator: o.coordinator, config: o.config, log: o.log.child({ source: 'kinesis', stream: o.config.streamName }) });
   }
 
-  open(ctx: SourceContext): Observable<readonly Envelope[]> {
-    return new Observable<readonly Envelope[]>((subscriber) => {
-      if (this.subscriber) {
-        subscriber.error(new IntegratorError('INTERNAL', 'KinesisSource.open() may be subscribed once'));
-        return;
-      }
-      this.subscriber = subscriber;
-      this.ctx = ctx;
-      this.control = this.runControl().catch((err) => this.fail(err));
-      return () => void this.stop();
-    });
+  protected get stream(): string {
+    return this.o.config.streamName;
   }
 
-  async commit(position: Position): Promise<void> {
-    const shard = position.shard;
-    if (this.finished.has(shard)) {
-      this.log.debug({ position: formatPosition(position) }, 'commit for a finished shard ignored');
-      return;
-    }
-    const a = this.active.get(shard);
-    const run = async () => {
-      try {
-        await withRetry(() => this.o.coordinator.checkpoint(position), CHECKPOINT_RETRY);
-      } catch (err) {
-        if (err instanceof IntegratorError && err.code === 'LEASE_LOST') {
-          this.log.warn({ shard, position: formatPosition(position), err: err.message }, 'lease lost; no longer reading the shard');
-          if (a) this.drop(shard, a);
-          return;
-        }
-        throw err;
-      }
-      if (!a) return;
-      if (!a.lastCommitted || comparePosition(position, a.lastCommitted) > 0) a.lastCommitted = position;
-      if (a.ending) await this.maybeFinish(shard, a);
-    };
-    if (!a) return run();
-    const next = a.commits.then(run, run);
-    a.commits = next.catch(() => undefined);
-    return next;
+  protected get label(): string {
+    return 'Kinesis';
   }
 
-  async stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.abort.abort(new IntegratorError('SHUTDOWN', 'Kinesis source stopping'));
-      for (const a of this.active.values()) a.abort.abort();
-      this.wakeUp?.();
-      await this.control;
-      await Promise.all([...this.active.values()].map((a) => a.done));
-      this.subscriber?.complete();
-    })();
-    return this.stopping;
-  }
-
-  health(): SourceHealth {
-    let lastPollAt: number | undefined;
-    let failing = 0;
-    let reading = 0;
-    for (const a of this.active.values()) {
-      if (!a.ending) reading++;
-      if (a.reader.consecutiveFailures >= 3) failing++;
-      const t = a.reader.lastPollAt;
-      if (t !== undefined && (lastPollAt === undefined || t > lastPollAt)) lastPollAt = t;
-    }
-    const ending = this.active.size - reading;
-    const detail = `${reading} shard(s) reading, ${ending} closed awaiting delivery, ${failing} failing${this.lastError ? `; last error: ${this.lastError}` : ''}`;
-    return lastPollAt === undefined
-      ? { connected: this.lastListOk && failing === 0, shards: reading, detail }
-      : { connected: this.lastListOk && failing === 0, lastPollAt, shards: reading, detail };
-  }
-
-  // ------------------------------------------------------------ shard discovery and leases
-
-  private async runControl(): Promise<void> {
-    const { shardSyncIntervalMs, leaseClaimIntervalMs } = this.o.config;
-    await this.syncShards(true);
-    let nextSync = Date.now() + shardSyncIntervalMs;
-    while (!this.abort.signal.aborted) {
-      await this.claimAndStart();
-      const until = Math.min(nextSync, Date.now() + leaseClaimIntervalMs);
-      await this.sleepUntil(until);
-      if (this.abort.signal.aborted) break;
-      if (this.resyncWanted || Date.now() >= nextSync) {
-        this.resyncWanted = false;
-        await this.syncShards(false);
-        nextSync = Date.now() + shardSyncIntervalMs;
-      }
-    }
-  }
-
-  private async syncShards(first: boolean): Promise<void> {
-    const { client, coordinator, config } = this.o;
+  protected async listShards(signal: AbortSignal): Promise<ShardInfo[]> {
     try {
-      const shards = toShardInfos(await listAllShards(client, config.streamName, this.abort.signal));
-      this.infos = new Map(shards.map((s) => [s.shard, s]));
-      await coordinator.syncShards('kinesis', config.streamName, shards);
-      this.lastListOk = true;
+      return toShardInfos(await listAllShards(this.o.client, this.o.config.streamName, signal));
     } catch (err) {
-      if (this.abort.signal.aborted) return;
-      const e = err instanceof IntegratorError ? err : readFailed(`listing the shards of ${config.streamName}`, err, {});
-      // A stream that is missing or forbidden at start-up is a configuration error: fail fast.
-      if (first && !e.retriable) throw e;
-      this.lastListOk = false;
-      this.lastError = e.message;
-      this.log.warn({ err: e.message }, 'shard sync failed; trying again later');
+      throw err instanceof IntegratorError ? err : readFailed(`listing the shards of ${this.o.config.streamName}`, err, {});
     }
   }
 
-  private async claimAndStart(): Promise<void> {
-    let owned: readonly OwnedShard[];
-    try {
-      owned = await this.o.coordinator.claim('kinesis', this.o.config.streamName);
-    } catch (err) {
-      this.lastError = errorMessage(err);
-      this.log.warn({ err: errorMessage(err) }, 'claiming leases failed; trying again later');
-      return;
-    }
-    for (const s of owned) {
-      if (this.abort.signal.aborted) return;
-      if (!this.active.has(s.shard) && !this.finished.has(s.shard)) this.startReader(s);
-    }
-  }
-
-  private startReader(owned: OwnedShard): void {
-    const { client, coordinator, config, metrics } = this.o;
-    const ctx = this.ctx!;
-    const shard = owned.shard;
-    const abort = new AbortController();
-    const start = iteratorStart(owned, this.infos.get(shard), config);
+  protected createReader(owned: OwnedShard, wiring: ReaderWiring): { reader: ShardReaderLike; start: string } {
+    const { client, config, metrics } = this.o;
+    const start = iteratorStart(owned, this.infos.get(owned.shard), config);
     const cp = owned.checkpoint;
     const reader = new ShardReader({
       client,
       streamName: config.streamName,
-      shard,
+      shard: owned.shard,
       start,
       ...(cp?.sub !== undefined ? { skip: { seq: cp.seq, sub: cp.sub } } : {}),
       maxRecordsPerCall: config.maxRecordsPerCall,
       idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs,
-      gate: ctx.gate,
-      holds: () => coordinator.holds('kinesis', config.streamName, shard),
-      emit: (envelopes) => {
-        if (!this.subscriber?.closed) this.subscriber?.next(envelopes);
-      },
+      ...wiring,
       log: this.log,
       metrics,
-      signal: AbortSignal.any([this.abort.signal, abort.signal]),
     });
-    const a: ActiveShard = { reader, abort, done: Promise.resolve(), ending: false, finishing: false, commits: Promise.resolve() };
-    this.active.set(shard, a);
-    this.log.info({ shard, start: start.ShardIteratorType, checkpoint: cp }, 'reading shard');
-    a.done = reader.run().then(
-      async (outcome) => {
-        if (outcome === 'lost') {
-          this.log.warn({ shard }, 'lease no longer held; stopped reading the shard');
-          this.drop(shard, a);
-        } else if (outcome === 'closed') {
-          a.ending = true;
-          this.log.info({ shard, last: a.reader.lastEmitted && formatPosition(a.reader.lastEmitted) }, 'shard closed and read to its end');
-          await this.maybeFinish(shard, a);
-        }
-      },
-      (err) => this.fail(err),
-    );
-  }
-
-  /** Finishes a closed shard once everything emitted from it is committed (at once if nothing was). */
-  private async maybeFinish(shard: string, a: ActiveShard): Promise<void> {
-    const end = a.reader.lastEmitted;
-    if (a.finishing || (end !== undefined && (!a.lastCommitted || comparePosition(a.lastCommitted, end) < 0))) return;
-    a.finishing = true;
-    const { coordinator, config } = this.o;
-    try {
-      await withRetry(() => coordinator.finishShard('kinesis', config.streamName, shard), CHECKPOINT_RETRY);
-      this.finished.add(shard);
-      this.log.info({ shard }, 'shard finished; looking for its children');
-    } catch (err) {
-      // Not finished: whoever holds the lease next reads the tail again from the checkpoint.
-      this.log.warn({ shard, err: errorMessage(err) }, 'could not mark the shard finished');
-    }
-    this.drop(shard, a);
-    this.resyncWanted = true;
-    this.wakeUp?.();
-  }
-
-  private drop(shard: string, a: ActiveShard): void {
-    a.abort.abort();
-    if (this.active.get(shard) === a) this.active.delete(shard);
-  }
-
-  private fail(err: unknown): void {
-    const e = err instanceof IntegratorError ? err : new IntegratorError('SOURCE_READ_FAILED', errorMessage(err), { cause: err });
-    this.log.error({ err: e.message, code: e.code }, 'Kinesis source failed');
-    this.abort.abort(e);
-    for (const a of this.active.values()) a.abort.abort();
-    this.wakeUp?.();
-    if (!this.subscriber?.closed) this.subscriber?.error(e);
-  }
-
-  private sleepUntil(t: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, t - Date.now()));
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-      if (this.resyncWanted || this.abort.signal.aborted) done();
-    });
+    return { reader, start: start.ShardIteratorType ?? 'unknown' };
   }
 }
