@@ -147,12 +147,13 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
     const items: BatchItem[] = [];
     if (good.length > 0) {
       const outcome = await enrichPoll(ports.enricher, good.map((g) => g.change), b.enrichBatchRecords, log, metrics);
-      for (const { r, change } of good) {
-        const enriched = outcome.enriched.get(change.eventId);
+      for (let k = 0; k < good.length; k++) {
+        const { r } = good[k]!;
+        const enriched = outcome.enriched[k];
         if (enriched) {
           items.push({ change: enriched, position: r.env.position, shardKey: r.shardKey, index: r.index, size: r.env.size + RECORD_OVERHEAD_BYTES, partition: partitioner.partitionOf(enriched) });
         } else {
-          const rej = outcome.rejected.get(change.eventId);
+          const rej = outcome.rejected[k];
           letter(r.shardKey, r.index, {
             position: r.env.position,
             code: rej?.code ?? 'ENRICHMENT_FAILED',

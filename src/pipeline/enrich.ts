@@ -4,9 +4,10 @@ import { METRIC, type Metrics } from '../core/metrics.js';
 import type { InventoryChange } from '../core/model.js';
 import type { Enricher, EnrichmentRejection } from '../core/ports.js';
 
+/** Per input change, by index: the enriched change, or else the reason it was rejected. */
 export interface PollEnrichment {
-  readonly enriched: ReadonlyMap<string, InventoryChange>;
-  readonly rejected: ReadonlyMap<string, EnrichmentRejection>;
+  readonly enriched: ReadonlyArray<InventoryChange | undefined>;
+  readonly rejected: ReadonlyArray<EnrichmentRejection | undefined>;
 }
 
 /**
@@ -14,22 +15,45 @@ export interface PollEnrichment {
  * applying its policy) must not lose records: they are written marked `failed`.
  */
 export async function enrichPoll(enricher: Enricher, changes: readonly InventoryChange[], chunk: number, log: Logger, metrics: Metrics): Promise<PollEnrichment> {
-  const enriched = new Map<string, InventoryChange>();
-  const rejected = new Map<string, EnrichmentRejection>();
+  const enriched: Array<InventoryChange | undefined> = new Array(changes.length);
+  const rejected: Array<EnrichmentRejection | undefined> = new Array(changes.length);
   for (let i = 0; i < changes.length; i += chunk) {
     const part = changes.slice(i, i + chunk);
     try {
       const res = await enricher.enrich(part);
-      for (const c of res.enriched) enriched.set(c.eventId, c);
-      for (const r of res.rejected) rejected.set(r.eventId, r);
+      if (!alignInOrder(res.enriched, part, enriched, i) || res.rejected.length > 0) alignById(res.enriched, res.rejected, part, enriched, rejected, i);
     } catch (err) {
       // Shutting down while the enricher waits for its database (policy wait): these records
       // are not delivered, so they are not checkpointed and are read again after the restart.
       if (err instanceof IntegratorError && err.code === 'SHUTDOWN') throw err;
       metrics.inc(METRIC.enrichFailures, { lookup: 'enricher' }, part.length);
       log.error({ err, records: part.length }, `enricher failed; writing the batch marked enrichment_status=failed: ${errorMessage(err)}`);
-      for (const c of part) enriched.set(c.eventId, { ...c, enrichment: { status: 'failed', failed: ['enricher'], customer: null, order: null } });
+      part.forEach((c, k) => (enriched[i + k] = { ...c, enrichment: { status: 'failed', failed: ['enricher'], customer: null, order: null } }));
     }
   }
   return { enriched, rejected };
+}
+
+/** The common case, every change back in input order: no lookup tables needed. */
+function alignInOrder(out: readonly InventoryChange[], part: readonly InventoryChange[], enriched: Array<InventoryChange | undefined>, at: number): boolean {
+  if (out.length !== part.length) return false;
+  for (let k = 0; k < part.length; k++) if (out[k]!.eventId !== part[k]!.eventId) return false;
+  for (let k = 0; k < part.length; k++) enriched[at + k] = out[k];
+  return true;
+}
+
+function alignById(
+  out: readonly InventoryChange[],
+  rejections: readonly EnrichmentRejection[],
+  part: readonly InventoryChange[],
+  enriched: Array<InventoryChange | undefined>,
+  rejected: Array<EnrichmentRejection | undefined>,
+  at: number,
+): void {
+  const byId = new Map(out.map((c) => [c.eventId, c]));
+  const rejById = new Map(rejections.map((r) => [r.eventId, r]));
+  part.forEach((c, k) => {
+    enriched[at + k] = byId.get(c.eventId);
+    rejected[at + k] = rejById.get(c.eventId);
+  });
 }
