@@ -1,18 +1,7 @@
 import { eventIdOf } from '../../src/core/event-id.js';
 import type { EventType, InventoryChange } from '../../src/core/model.js';
 import { NOT_ENRICHED } from '../../src/core/model.js';
-
-/** A small deterministic PRNG (mulberry32), so the data set is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRng } from '../fixtures/random.js';
 
 export const BASE_TIME = Date.UTC(2026, 10, 21, 20, 0, 0);
 const SKUS = ['SKU-A', 'SKU-B', 'SKU-C', 'SKU-D', "SKU-O'Brien", 'SKU-É'];
@@ -71,7 +60,7 @@ function change(shard: string, source: InventoryChange['source'], stream: string
  */
 export function makeDataset(opts: { perShard?: number; seed?: number } = {}): Dataset {
   const perShard = opts.perShard ?? 360;
-  const rnd = prng(opts.seed ?? 7);
+  const rnd = seededRng(opts.seed ?? 7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const stock = new Map<string, number>();
   const orders: OrderRow[] = [];
