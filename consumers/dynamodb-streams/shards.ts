@@ -37,20 +37,7 @@ export async function describeAllShards(client: StreamsSend, streamArn: string, 
   return shards;
 }
 
-/**
- * The lineage the coordinator needs. A parent no longer described has aged out of the stream
- * (past 24 hours): nothing of it is left to read, so it does not hold its children back.
- */
-export function toShardInfos(shards: readonly Shard[]): ShardInfo[] {
-  const listed = new Set(shards.map((s) => s.ShardId));
-  return shards
-    .filter((s): s is Shard & { ShardId: string } => typeof s.ShardId === 'string')
-    .map((s) => ({
-      shard: s.ShardId,
-      parents: s.ParentShardId !== undefined && listed.has(s.ParentShardId) ? [s.ParentShardId] : [],
-      closed: s.SequenceNumberRange?.EndingSequenceNumber !== undefined,
-    }));
-}
+export { toShardInfos } from '../shared/shard-lineage.js';
 
 export type IteratorStart = Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'SequenceNumber'>;
 

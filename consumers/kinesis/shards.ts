@@ -16,20 +16,7 @@ export async function listAllShards(client: Pick<KinesisClient, 'send'>, streamN
   return shards;
 }
 
-/**
- * The lineage the coordinator needs. Parents that are no longer listed have aged out of the
- * stream (past retention): nothing of them is left to read, so they do not hold children back.
- */
-export function toShardInfos(shards: readonly Shard[]): ShardInfo[] {
-  const listed = new Set(shards.map((s) => s.ShardId));
-  return shards
-    .filter((s): s is Shard & { ShardId: string } => typeof s.ShardId === 'string')
-    .map((s) => ({
-      shard: s.ShardId,
-      parents: [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => p !== undefined && listed.has(p)),
-      closed: s.SequenceNumberRange?.EndingSequenceNumber !== undefined,
-    }));
-}
+export { toShardInfos } from '../shared/shard-lineage.js';
 
 export type IteratorStart = Omit<GetShardIteratorCommandInput, 'StreamName' | 'ShardId' | 'StreamARN'>;
 
