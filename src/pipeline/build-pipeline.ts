@@ -1,6 +1,5 @@
 import { asyncScheduler, lastValueFrom, map, mergeMap, type SchedulerLike, Subject, defaultIfEmpty, merge, ignoreElements, finalize } from 'rxjs';
 import type { Envelope } from '../core/envelope.js';
-import { errorMessage } from '../core/errors.js';
 import { ManualGate } from '../core/flow-gate.js';
 import type { Logger } from '../core/logger.js';
 import { METRIC, type Metrics } from '../core/metrics.js';
@@ -215,11 +214,8 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
       const s = summary();
       log.info({ ...s, stopping }, 'pipeline finished');
       return s;
-    })
-    .catch(async (err: unknown) => {
-      log.error({ err }, `pipeline failed: ${errorMessage(err)}`);
-      throw err;
     });
+  // The run mode that started the pipeline reports its failure (once): service, Lambda, replay.
 
   return {
     done,
