@@ -1,8 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { eventIdOf } from '../../src/core/event-id.js';
+import { putRecordsPlaced } from '../stack/kinesis-put.js';
 
 /** Every Parquet object under `dir` (the lake), skipping staging files. */
 export async function parquetFiles(dir: string): Promise<string[]> {
@@ -57,21 +58,13 @@ export class Producer {
   }
 
   private async putBatch(count: number): Promise<void> {
-    let entries: PutRecordsRequestEntry[] = Array.from({ length: count }, () => {
+    const entries = Array.from({ length: count }, () => {
       const i = this.n++;
       const r = this.line(i);
       return typeof r === 'string' ? { PartitionKey: `pk-${i}`, Data: Buffer.from(r) } : { PartitionKey: r.pk, Data: Buffer.from(r.data) };
     });
-    for (let attempt = 0; entries.length > 0; attempt++) {
-      if (attempt > 10) throw new Error('PutRecords kept failing');
-      const out = await this.client.send(new PutRecordsCommand({ StreamName: this.stream, Records: entries }));
-      const failed: PutRecordsRequestEntry[] = [];
-      entries.forEach((e, j) => {
-        const r = out.Records?.[j];
-        if (!r || r.ErrorCode !== undefined || !r.ShardId || !r.SequenceNumber) failed.push(e);
-        else this.eventIds.push(eventIdOf({ source: 'kinesis', stream: this.stream, shard: r.ShardId, seq: r.SequenceNumber }));
-      });
-      entries = failed;
+    for (const r of await putRecordsPlaced(this.client, this.stream, entries)) {
+      this.eventIds.push(eventIdOf({ source: 'kinesis', stream: this.stream, shard: r.shard, seq: r.seq }));
     }
   }
 }

@@ -1,9 +1,10 @@
 import { appendFile } from 'node:fs/promises';
-import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DescribeStreamCommand, type DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { Partitioners } from 'kafkajs';
 import { kafkaClient } from '../../../consumers/kafka/test-kit.js';
 import { eventIdOf } from '../../../src/core/event-id.js';
+import { putRecordsPlaced } from '../../stack/kinesis-put.js';
 
 /**
  * Producers for the fault cases: each puts records into a real source and remembers the event
@@ -29,21 +30,11 @@ export class KinesisProducer {
   async put(payloads: readonly Payload[]): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < payloads.length; i += 500) {
-      let entries: PutRecordsRequestEntry[] = payloads.slice(i, i + 500).map((p) => ({ PartitionKey: `pk-${this.n++}`, Data: bytes(p) }));
-      for (let attempt = 0; entries.length > 0; attempt++) {
-        if (attempt > 10) throw new Error('PutRecords kept failing');
-        const out = await this.client.send(new PutRecordsCommand({ StreamName: this.stream, Records: entries }));
-        const failed: PutRecordsRequestEntry[] = [];
-        entries.forEach((e, j) => {
-          const r = out.Records?.[j];
-          if (!r || r.ErrorCode !== undefined || !r.ShardId || !r.SequenceNumber) failed.push(e);
-          else {
-            const eventId = eventIdOf({ source: 'kinesis', stream: this.stream, shard: r.ShardId, seq: r.SequenceNumber });
-            ids.push(eventId);
-            this.records.push({ shard: r.ShardId, seq: r.SequenceNumber, eventId });
-          }
-        });
-        entries = failed;
+      const entries = payloads.slice(i, i + 500).map((p) => ({ PartitionKey: `pk-${this.n++}`, Data: bytes(p) }));
+      for (const r of await putRecordsPlaced(this.client, this.stream, entries)) {
+        const eventId = eventIdOf({ source: 'kinesis', stream: this.stream, shard: r.shard, seq: r.seq });
+        ids.push(eventId);
+        this.records.push({ shard: r.shard, seq: r.seq, eventId });
       }
     }
     this.eventIds.push(...ids);
