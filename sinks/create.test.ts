@@ -19,7 +19,7 @@ afterEach(async () => rm(dir, { recursive: true, force: true }));
 describe('createSinks with a local directory', () => {
   it('writes Parquet batches into Hive partitions and reads them back row for row', async () => {
     const metrics = new MemoryMetrics();
-    const sinks = createSinks(SinkConfig.parse({ type: 'file', dir }), { log: SILENT_LOGGER, metrics });
+    const sinks = await createSinks(SinkConfig.parse({ type: 'file', dir }), { log: SILENT_LOGGER, metrics });
     try {
       const a = makeChanges(1000, { firstSeq: 1 });
       const b = makeChanges(500, { firstSeq: 1001, shard: 'shardId-000000000001' });
@@ -40,7 +40,7 @@ describe('createSinks with a local directory', () => {
   });
 
   it('rewrites the same key for the same batch (retry after a crash) instead of adding an object', async () => {
-    const sinks = createSinks(SinkConfig.parse({ type: 'file', dir }), { log: SILENT_LOGGER, metrics: new MemoryMetrics() });
+    const sinks = await createSinks(SinkConfig.parse({ type: 'file', dir }), { log: SILENT_LOGGER, metrics: new MemoryMetrics() });
     try {
       const batch = makeBatch(makeChanges(10));
       await sinks.sink.write(batch);
@@ -52,7 +52,7 @@ describe('createSinks with a local directory', () => {
   });
 
   it('writes NDJSON.gz with snake_case fields when asked to', async () => {
-    const sinks = createSinks(SinkConfig.parse({ type: 'file', dir, format: 'ndjson', table: 'raw' }), { log: SILENT_LOGGER, metrics: new MemoryMetrics() });
+    const sinks = await createSinks(SinkConfig.parse({ type: 'file', dir, format: 'ndjson', table: 'raw' }), { log: SILENT_LOGGER, metrics: new MemoryMetrics() });
     try {
       const records = makeChanges(3);
       const w = await sinks.sink.write(makeBatch(records));
@@ -67,7 +67,7 @@ describe('createSinks with a local directory', () => {
   });
 
   it('refuses an empty batch loudly', async () => {
-    const sinks = createSinks(SinkConfig.parse({ type: 'file', dir }), { log: SILENT_LOGGER, metrics: new MemoryMetrics() });
+    const sinks = await createSinks(SinkConfig.parse({ type: 'file', dir }), { log: SILENT_LOGGER, metrics: new MemoryMetrics() });
     try {
       const batch = makeBatch(makeChanges(1));
       await expect(sinks.sink.write({ ...batch, records: [] })).rejects.toThrow(/empty batch/);

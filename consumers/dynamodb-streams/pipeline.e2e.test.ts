@@ -94,7 +94,7 @@ async function runPipeline(tableName: string, prefix: string, coordinator: Lease
   const metrics = new MemoryMetrics();
   const config = DynamoDbStreamsSourceConfig.parse({ type: 'dynamodb', tableName, maxRecordsPerCall: 40, idleTimeBetweenReadsMs: 100, shardSyncIntervalMs: 1000, leaseClaimIntervalMs: 200 });
   const source = new DynamoDbStreamsSource({ streams: ddb.streams(), dynamodb: ddb.dynamodb(), coordinator, config, log: SILENT_LOGGER, metrics });
-  const sinks = createSinks({ type: 's3', bucket: s3.bucket, prefix, forcePathStyle: true, partSizeBytes: 5 * 1024 * 1024, format: 'parquet', compression: 'zstd', table: 'inventory_changes', dlqPrefix: 'dlq', aws: { region: 'us-east-1', maxAttempts: 3 } }, { s3: s3.client(), log: SILENT_LOGGER, metrics, tmpDir: join(tmp, `${prefix}-staging`) });
+  const sinks = await createSinks({ type: 's3', bucket: s3.bucket, prefix, forcePathStyle: true, partSizeBytes: 5 * 1024 * 1024, format: 'parquet', compression: 'zstd', table: 'inventory_changes', dlqPrefix: 'dlq', aws: { region: 'us-east-1', maxAttempts: 3 } }, { s3: s3.client(), log: SILENT_LOGGER, metrics, tmpDir: join(tmp, `${prefix}-staging`) });
   const running = buildPipeline(
     { source, enricher: new PassThroughEnricher(), sink: sinks.sink, dlq: sinks.dlq, catalog: { partitionsCommitted: async () => undefined, close: async () => undefined }, log: SILENT_LOGGER, metrics },
     {

@@ -33,7 +33,7 @@ const stderrLogger = (bindings: Record<string, unknown> = {}): Logger => {
 export async function startWorkerPipeline(s: KafkaWorkerSettings, log: Logger = SILENT_LOGGER) {
   const metrics = new MemoryMetrics();
   const source = createKafkaSource(sourceConfig(s.brokers, s.topic, s.groupId), { log, metrics });
-  const sinks = createSinks({ type: 'file', dir: s.lakeDir, format: 'parquet', compression: 'zstd', table: TABLE, dlqPrefix: 'dlq' }, { log: SILENT_LOGGER, metrics });
+  const sinks = await createSinks({ type: 'file', dir: s.lakeDir, format: 'parquet', compression: 'zstd', table: TABLE, dlqPrefix: 'dlq' }, { log: SILENT_LOGGER, metrics });
   const running = buildPipeline(
     {
       source,

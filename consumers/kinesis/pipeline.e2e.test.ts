@@ -62,8 +62,8 @@ async function runPipeline(stream: string, lake: string | { s3Prefix: string }, 
   const common = { format: 'parquet', compression: 'zstd', table: 'inventory_changes', dlqPrefix: 'dlq' } as const;
   const sinks =
     typeof lake === 'string'
-      ? createSinks({ type: 'file', dir: lake, ...common }, { log: SILENT_LOGGER, metrics })
-      : createSinks(
+      ? await createSinks({ type: 'file', dir: lake, ...common }, { log: SILENT_LOGGER, metrics })
+      : await createSinks(
           { type: 's3', bucket: s3.bucket, prefix: lake.s3Prefix, forcePathStyle: true, partSizeBytes: 5 * 1024 * 1024, aws: { region: 'us-east-1', maxAttempts: 3 }, ...common },
           { s3: s3.client(), log: SILENT_LOGGER, metrics, tmpDir: join(tmp, `${stream}-staging`) },
         );

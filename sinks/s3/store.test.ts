@@ -65,7 +65,7 @@ describe('S3ObjectStore on s3rver', () => {
   it('writes a batch as Parquet through createSinks and reads it back row for row', async () => {
     const metrics = new MemoryMetrics();
     const config = SinkConfig.parse({ type: 's3', bucket: s3.bucket, prefix: 'lake', forcePathStyle: true, compression: 'snappy' });
-    const sinks = createSinks(config, { s3: s3.client(), log: SILENT_LOGGER, metrics, tmpDir: dir });
+    const sinks = await createSinks(config, { s3: s3.client(), log: SILENT_LOGGER, metrics, tmpDir: dir });
     try {
       const records = makeChanges(3000, { firstSeq: 100 });
       const written = await sinks.sink.write(makeBatch(records));

@@ -1,13 +1,12 @@
-import { GlueClient } from '@aws-sdk/client-glue';
+import type { GlueClient } from '@aws-sdk/client-glue';
 import type { AwsClientConfig } from '../config/aws.js';
 import { IntegratorError } from '../core/errors.js';
+import { loadAdapter } from '../core/load-adapter.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Catalog } from '../core/ports.js';
 import type { CatalogConfig } from './config.js';
-import { LocalDuckDbCatalog } from './duckdb-catalog.js';
 import type { GlueSend } from './glue-call.js';
-import { GlueCatalog } from './glue-catalog.js';
 
 /** For catalog.type none: committed partitions are simply not catalogued. */
 export const NO_CATALOG: Catalog = {
@@ -33,7 +32,8 @@ export interface CatalogDeps {
   readonly partitionKeys?: readonly string[];
 }
 
-export function glueClientFor(aws: AwsClientConfig): GlueClient {
+export async function glueClientFor(aws: AwsClientConfig): Promise<GlueClient> {
+  const { GlueClient } = await loadAdapter('catalog.type "glue"', () => import('@aws-sdk/client-glue'));
   return new GlueClient({
     region: aws.region,
     maxAttempts: aws.maxAttempts,
@@ -42,28 +42,39 @@ export function glueClientFor(aws: AwsClientConfig): GlueClient {
   });
 }
 
-/** Builds the configured catalog; a configuration that cannot work fails here, at start-up. */
-export function createCatalog(cfg: CatalogConfig, deps: CatalogDeps): Catalog {
+/**
+ * Builds the configured catalog; a configuration that cannot work fails here, at start-up. Only
+ * the configured catalog's module is imported: Glue brings the AWS SDK (~27 MB), the local
+ * catalog DuckDB (~35 MB).
+ */
+export async function createCatalog(cfg: CatalogConfig, deps: CatalogDeps): Promise<Catalog> {
   const table = deps.table ?? 'inventory_changes';
   const format = deps.format ?? 'parquet';
-  try {
-    switch (cfg.type) {
-      case 'none':
-        return NO_CATALOG;
-      case 'duckdb':
-        if (format !== 'parquet') throw new Error('catalog.type "duckdb" builds the curated layer from Parquet; set sink.format to parquet');
-        return new LocalDuckDbCatalog(cfg, { log: deps.log, metrics: deps.metrics, lakeRoot: deps.lakeRoot, table });
-      case 'glue':
-        return new GlueCatalog(cfg, {
-          glue: deps.glue ?? glueClientFor(cfg.aws),
-          log: deps.log,
-          metrics: deps.metrics,
-          lakeRoot: deps.lakeRoot,
-          table,
-          format,
-        });
+  switch (cfg.type) {
+    case 'none':
+      return NO_CATALOG;
+    case 'duckdb': {
+      if (format !== 'parquet') throw configError('catalog.type "duckdb" builds the curated layer from Parquet; set sink.format to parquet');
+      const { LocalDuckDbCatalog } = await loadAdapter('catalog.type "duckdb"', () => import('./duckdb-catalog.js'));
+      return configured(() => new LocalDuckDbCatalog(cfg, { log: deps.log, metrics: deps.metrics, lakeRoot: deps.lakeRoot, table }));
     }
-  } catch (err) {
-    throw new IntegratorError('CONFIG_INVALID', `catalog: ${(err as Error).message}`, { cause: err });
+    case 'glue': {
+      const { GlueCatalog } = await loadAdapter('catalog.type "glue"', () => import('./glue-catalog.js'));
+      const glue = deps.glue ?? (await glueClientFor(cfg.aws));
+      return configured(() => new GlueCatalog(cfg, { glue, log: deps.log, metrics: deps.metrics, lakeRoot: deps.lakeRoot, table, format }));
+    }
   }
+}
+
+/** A catalog constructor's refusal of the configuration, as a start-up error naming the section. */
+function configured(build: () => Catalog): Catalog {
+  try {
+    return build();
+  } catch (err) {
+    throw configError((err as Error).message, err);
+  }
+}
+
+function configError(message: string, cause?: unknown): IntegratorError {
+  return new IntegratorError('CONFIG_INVALID', `catalog: ${message}`, cause === undefined ? {} : { cause });
 }

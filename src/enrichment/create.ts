@@ -1,13 +1,13 @@
+import { loadAdapter } from '../core/load-adapter.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Enricher } from '../core/ports.js';
-import type { EnrichmentConfig } from './config.js';
+import type { EnrichmentConfig, SqlEnrichmentConfig } from './config.js';
 import { type ConnectionTarget, resolveTarget } from './connection.js';
 import { redactor } from './db-errors.js';
 import type { LookupClient } from './lookup-client.js';
-import { MysqlLookupClient } from './mysql-client.js';
 import { PassThroughEnricher } from './pass-through.js';
-import { PgLookupClient } from './pg-client.js';
+import type { PgLookupClient } from './pg-client.js';
 import type { SampleRows } from './sample-data.js';
 import { SqlEnricher } from './sql-enricher.js';
 
@@ -31,6 +31,7 @@ export interface EnricherDeps {
  */
 export async function createEnricher(config: EnrichmentConfig, deps: EnricherDeps): Promise<Enricher> {
   if (config.type === 'none') return new PassThroughEnricher();
+  const LookupClientClass = await loadLookupClient(config.type);
   const log = deps.log.child({ component: 'enrichment' });
   const timeouts = { queryTimeoutMs: config.resilience.queryTimeoutMs, connectTimeoutMs: config.resilience.connectTimeoutMs };
   let target: ConnectionTarget;
@@ -47,10 +48,7 @@ export async function createEnricher(config: EnrichmentConfig, deps: EnricherDep
     target = resolveTarget(config, deps.env ?? process.env);
   }
   const redact = redactor([target.password]);
-  const client: LookupClient =
-    config.type === 'mysql'
-      ? new MysqlLookupClient(target, { ...timeouts, log, redact })
-      : new PgLookupClient(target, { ...timeouts, log, redact });
+  const client = new LookupClientClass(target, { ...timeouts, log, redact });
   log.info({ db: target.label, user: target.user, tls: target.tls !== undefined, poolSize: target.poolSize, policy: config.policy }, 'enrichment database configured');
   const enricher = new SqlEnricher(
     client,
@@ -64,4 +62,12 @@ export async function createEnricher(config: EnrichmentConfig, deps: EnricherDep
     throw err;
   }
   return enricher;
+}
+
+type LookupClientClass = new (target: ConnectionTarget, opts: ConstructorParameters<typeof PgLookupClient>[1]) => LookupClient;
+
+/** The driver's client, imported only when configured: pg (~14 MB) or mysql2 (~16 MB). */
+async function loadLookupClient(type: SqlEnrichmentConfig['type']): Promise<LookupClientClass> {
+  if (type === 'mysql') return (await loadAdapter('enrichment.type "mysql"', () => import('./mysql-client.js'))).MysqlLookupClient;
+  return (await loadAdapter(`enrichment.type "${type}"`, () => import('./pg-client.js'))).PgLookupClient;
 }

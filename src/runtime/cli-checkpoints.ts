@@ -22,7 +22,7 @@ function streamOf(config: IntegratorConfig, flag?: string): string | undefined {
 async function heldLeases(config: IntegratorConfig, stream: string | undefined, shard?: string): Promise<string[]> {
   const c = config.checkpoints;
   if (c.type !== 'dynamodb') return [];
-  const client = dynamoDbClient(c.aws);
+  const client = await dynamoDbClient(c.aws);
   try {
     const leases = await scanLeases(client, c.tableName, sourceOf(config), stream);
     const now = Date.now();
@@ -49,7 +49,7 @@ export function registerCheckpointCommands(program: Command): void {
     .option('--json', 'print JSON (input for "replay --from-checkpoint FILE")')
     .action(async (o: { config: string; stream?: string; json?: boolean }) => {
       const config = loadConfig(o.config);
-      const { store, close } = openCheckpointStore(config);
+      const { store, close } = await openCheckpointStore(config);
       try {
         const list = await store.list(sourceOf(config), streamOf(config, o.stream));
         if (o.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
@@ -72,7 +72,7 @@ export function registerCheckpointCommands(program: Command): void {
       const config = loadConfig(o.config);
       const stream = streamOf(config, o.stream)!;
       await refuseWhileLeased(config, stream, o.shard, o.force);
-      const { store, close } = openCheckpointStore(config);
+      const { store, close } = await openCheckpointStore(config);
       try {
         const before = await store.get(sourceOf(config), stream, o.shard);
         await store.put({ source: sourceOf(config), stream, shard: o.shard, seq: o.seq });
@@ -92,7 +92,7 @@ export function registerCheckpointCommands(program: Command): void {
       const config = loadConfig(o.config);
       const stream = streamOf(config, o.stream)!;
       await refuseWhileLeased(config, stream, o.shard, o.force);
-      const { store, close } = openCheckpointStore(config);
+      const { store, close } = await openCheckpointStore(config);
       try {
         const list = (await store.list(sourceOf(config), stream)).filter((c) => !o.shard || c.shard === o.shard);
         for (const c of list) await store.delete(c.source, c.stream, c.shard);

@@ -1,23 +1,17 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbStreamsSource } from '../../consumers/dynamodb-streams/create.js';
 import { FieldMapping } from '../../consumers/dynamodb-streams/config.js';
-import { createFileSource } from '../../consumers/file/create.js';
-import { createKafkaSource } from '../../consumers/kafka/create.js';
-import { createKinesisSource } from '../../consumers/kinesis/create.js';
 import { createSinks } from '../../sinks/create.js';
 import { createCatalog } from '../catalog/create.js';
-import { DynamoDbCheckpointStore } from '../checkpoints/dynamodb-checkpoint-store.js';
-import { DynamoDbLeaseCoordinator, defaultWorkerId } from '../checkpoints/dynamodb-lease-coordinator.js';
-import { FileCheckpointStore } from '../checkpoints/file-store.js';
-import { LocalLeaseCoordinator } from '../checkpoints/local-coordinator.js';
-import type { AwsClientConfig } from '../config/aws.js';
-import type { IntegratorConfig } from '../config/schema.js';
+import { type Opened, createCheckpointStore, createLeaseCoordinator } from '../checkpoints/create.js';
+import type { IntegratorConfig, SourceConfig } from '../config/schema.js';
+import { loadAdapter } from '../core/load-adapter.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Catalog, CheckpointStore, DeadLetterSink, Enricher, LeaseCoordinator, Sink, Source } from '../core/ports.js';
 import { createEnricher } from '../enrichment/create.js';
 import type { PipelineOptions, PipelinePorts } from '../pipeline/build-pipeline.js';
 import { decodeDynamoDbRecord } from '../pipeline/decode/dynamodb-record.js';
+
+export { dynamoDbClient } from '../checkpoints/create.js';
 
 export interface Runtime {
   readonly ports: PipelinePorts;
@@ -42,44 +36,44 @@ export interface RuntimeOverrides {
   readonly sinks?: { readonly sink: Sink; readonly dlq: DeadLetterSink };
 }
 
-export function dynamoDbClient(aws: AwsClientConfig): DynamoDBClient {
-  return new DynamoDBClient({
-    region: aws.region,
-    maxAttempts: aws.maxAttempts,
-    ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
-    ...(aws.accessKeyId && aws.secretAccessKey ? { credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } } : {}),
-  });
-}
-
 /** The checkpoint store the config names, for the CLI's checkpoint commands and replays. */
-export function openCheckpointStore(config: IntegratorConfig): { store: CheckpointStore; close(): Promise<void> } {
-  const closers: Array<() => Promise<void>> = [];
-  const store = checkpointStore(config, closers);
-  return { store, close: async () => void (await Promise.all(closers.map((c) => c()))) };
+export async function openCheckpointStore(config: IntegratorConfig): Promise<{ store: CheckpointStore; close(): Promise<void> }> {
+  const opened = await createCheckpointStore(config.checkpoints);
+  return { store: opened.value, close: opened.close };
 }
 
-function checkpointStore(config: IntegratorConfig, closers: Array<() => Promise<void>>): CheckpointStore {
-  const c = config.checkpoints;
-  if (c.type === 'file') return new FileCheckpointStore(c.path);
-  const client = dynamoDbClient(c.aws);
-  closers.push(async () => client.destroy());
-  return new DynamoDbCheckpointStore({ client, tableName: c.tableName, createTable: c.createTable });
+interface SourceContext {
+  readonly checkpoints: CheckpointStore;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Built on demand: only the shard-leasing sources (Kinesis, DynamoDB Streams) take one. */
+  readonly coordinator: () => Promise<LeaseCoordinator>;
 }
 
-function leaseCoordinator(config: IntegratorConfig, store: CheckpointStore, log: Logger, metrics: Metrics, closers: Array<() => Promise<void>>): LeaseCoordinator {
-  const c = config.checkpoints;
-  if (c.type === 'file') return new LocalLeaseCoordinator(store);
-  const client = dynamoDbClient(c.aws);
-  closers.push(async () => client.destroy());
-  return new DynamoDbLeaseCoordinator({
-    client,
-    tableName: c.tableName,
-    workerId: c.workerId ?? defaultWorkerId(),
-    leaseDurationMs: c.leaseDurationMs,
-    createTable: c.createTable,
-    log: log.child({ component: 'leases' }),
-    metrics,
-  });
+/**
+ * The configured source. Each type imports only its own consumer module, so a process carries
+ * only the SDK its source needs: the AWS Kinesis or DynamoDB Streams client, or kafkajs.
+ */
+async function openSource(src: SourceConfig, ctx: SourceContext): Promise<Source> {
+  const adapter = `source.type "${src.type}"`;
+  switch (src.type) {
+    case 'file': {
+      const { createFileSource } = await loadAdapter(adapter, () => import('../../consumers/file/create.js'));
+      return createFileSource(src, { checkpoints: ctx.checkpoints, log: ctx.log });
+    }
+    case 'kafka': {
+      const { createKafkaSource } = await loadAdapter(adapter, () => import('../../consumers/kafka/create.js'));
+      return createKafkaSource(src, { log: ctx.log, metrics: ctx.metrics });
+    }
+    case 'kinesis': {
+      const { createKinesisSource } = await loadAdapter(adapter, () => import('../../consumers/kinesis/create.js'));
+      return createKinesisSource(src, { coordinator: await ctx.coordinator(), log: ctx.log, metrics: ctx.metrics });
+    }
+    case 'dynamodb': {
+      const { createDynamoDbStreamsSource } = await loadAdapter(adapter, () => import('../../consumers/dynamodb-streams/create.js'));
+      return createDynamoDbStreamsSource(src, { coordinator: await ctx.coordinator(), log: ctx.log, metrics: ctx.metrics });
+    }
+  }
 }
 
 /** The composition root: every adapter the config names, wired to the pipeline's ports. */
@@ -92,28 +86,26 @@ export async function composeRuntime(config: IntegratorConfig, deps: { log: Logg
       await c().catch((err: unknown) => log.warn({ err }, 'error while closing'));
     }
   };
+  /** Takes what a factory opened, to be closed with the runtime. */
+  const own = <T>(opened: Opened<T>): T => {
+    closers.push(opened.close);
+    return opened.value;
+  };
   try {
-    const checkpoints = overrides.checkpoints ?? checkpointStore(config, closers);
+    const checkpoints = overrides.checkpoints ?? own(await createCheckpointStore(config.checkpoints));
     if (checkpoints.close) closers.push(() => checkpoints.close!());
     const src = config.source;
     let coordinator: LeaseCoordinator | undefined;
-    let source: Source;
-    if (overrides.source) source = overrides.source;
-    else if (src.type === 'file') source = createFileSource(src, { checkpoints, log: log.child({ component: 'source' }) });
-    else if (src.type === 'kafka') source = createKafkaSource(src, { log: log.child({ component: 'source' }), metrics });
-    else {
-      coordinator = leaseCoordinator(config, checkpoints, log, metrics, closers);
-      const sdeps = { coordinator, log: log.child({ component: 'source' }), metrics };
-      source = src.type === 'kinesis' ? createKinesisSource(src, sdeps) : createDynamoDbStreamsSource(src, sdeps);
-    }
+    const leases = async () => (coordinator = own(await createLeaseCoordinator(config.checkpoints, checkpoints, { log, metrics })));
+    let source = overrides.source ?? (await openSource(src, { checkpoints, log: log.child({ component: 'source' }), metrics, coordinator: leases }));
     if (overrides.wrapSource) source = overrides.wrapSource(source);
-    const sinks = createSinks(config.sink, { log: log.child({ component: 'sink' }), metrics, encodeConcurrency: config.batching.writeConcurrency });
+    const sinks = await createSinks(config.sink, { log: log.child({ component: 'sink' }), metrics, encodeConcurrency: config.batching.writeConcurrency });
     closers.push(() => sinks.close());
     const enricher = overrides.enricher ?? (await createEnricher(config.enrichment, { log, metrics }));
     closers.push(() => enricher.close());
     const catalog =
       overrides.catalog ??
-      createCatalog(config.catalog, { log: log.child({ component: 'catalog' }), metrics, lakeRoot: sinks.store.location, table: config.sink.table, format: config.sink.format });
+      (await createCatalog(config.catalog, { log: log.child({ component: 'catalog' }), metrics, lakeRoot: sinks.store.location, table: config.sink.table, format: config.sink.format }));
     closers.push(() => catalog.close());
     const mapping = src.type === 'dynamodb' ? src.mapping : FieldMapping.parse({});
     const options: PipelineOptions = {

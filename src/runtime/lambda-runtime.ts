@@ -103,9 +103,9 @@ export async function createLambdaRuntime(env: NodeJS.ProcessEnv = process.env):
 async function composeLongLived(config: IntegratorConfig, log: Logger, metrics: EmfMetrics): Promise<Omit<LambdaRuntime, 'config' | 'log' | 'metrics'>> {
   const sinkConfig = config.sink;
   const s3 = sinkConfig.type === 's3' ? fenceClient(createS3Client(sinkConfig.aws, sinkConfig.forcePathStyle)) : undefined;
-  const sinks = createSinks(sinkConfig, { log, metrics, ...(s3 ? { s3 } : {}) });
+  const sinks = await createSinks(sinkConfig, { log, metrics, ...(s3 ? { s3 } : {}) });
   const enricher = await createEnricher(config.enrichment, { log, metrics });
-  const catalog = createCatalog(config.catalog, {
+  const catalog = await createCatalog(config.catalog, {
     log: log.child({ component: 'catalog' }),
     metrics,
     lakeRoot: sinks.store.location,

@@ -58,7 +58,7 @@ async function seedCheckpoints(config: IntegratorConfig, start: ReplayStart): Pr
       if (!Array.isArray(parsed)) throw new IntegratorError('CONFIG_INVALID', `${start.file} must hold a JSON array of checkpoints, as "checkpoints list --json" prints`);
       list = parsed as Checkpoint[];
     } else {
-      const live = openCheckpointStore(config);
+      const live = await openCheckpointStore(config);
       try {
         list = await live.store.list(source, stream);
       } finally {

@@ -127,14 +127,14 @@ describe('local DuckDB catalog', () => {
 describe('createCatalog', () => {
   const deps = { log: new MemoryLog(), metrics: new MemoryMetrics() };
 
-  it('builds each configured kind and refuses combinations that cannot work, naming them', () => {
-    expect(createCatalog(CatalogConfig.parse({ type: 'none' }), { ...deps, lakeRoot: '/tmp/lake' })).toBe(NO_CATALOG);
-    expect(createCatalog(CatalogConfig.parse({ type: 'duckdb' }), { ...deps, lakeRoot: '/tmp/lake' })).toBeInstanceOf(LocalDuckDbCatalog);
+  it('builds each configured kind and refuses combinations that cannot work, naming them', async () => {
+    expect(await createCatalog(CatalogConfig.parse({ type: 'none' }), { ...deps, lakeRoot: '/tmp/lake' })).toBe(NO_CATALOG);
+    expect(await createCatalog(CatalogConfig.parse({ type: 'duckdb' }), { ...deps, lakeRoot: '/tmp/lake' })).toBeInstanceOf(LocalDuckDbCatalog);
     const s3 = () => createCatalog(CatalogConfig.parse({ type: 'duckdb' }), { ...deps, lakeRoot: 's3://bucket/raw' });
-    expect(s3).toThrow(IntegratorError);
-    expect(s3).toThrow(/needs a local lake directory/);
-    expect(() => createCatalog(CatalogConfig.parse({ type: 'glue', database: 'lake' }), { ...deps, lakeRoot: '/tmp/lake' })).toThrow(/needs the lake on S3/);
-    expect(() => createCatalog(CatalogConfig.parse({ type: 'duckdb' }), { ...deps, lakeRoot: '/tmp/lake', format: 'ndjson' })).toThrow(/set sink.format to parquet/);
+    await expect(s3()).rejects.toThrow(IntegratorError);
+    await expect(s3()).rejects.toThrow(/needs a local lake directory/);
+    await expect(createCatalog(CatalogConfig.parse({ type: 'glue', database: 'lake' }), { ...deps, lakeRoot: '/tmp/lake' })).rejects.toThrow(/needs the lake on S3/);
+    await expect(createCatalog(CatalogConfig.parse({ type: 'duckdb' }), { ...deps, lakeRoot: '/tmp/lake', format: 'ndjson' })).rejects.toThrow(/set sink.format to parquet/);
   });
 
   it('rejects unknown keys and bad values in the catalog config', () => {
