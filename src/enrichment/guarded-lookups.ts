@@ -48,17 +48,17 @@ export class GuardedLookups {
     const what = `${spec.name} lookup on ${this.client.label}`;
     return withRetry(
       async () => {
-        this.deps.breaker.acquire(what);
+        const permit = await this.deps.breaker.acquire(what, this.deps.signal);
         this.deps.metrics.inc(METRIC.enrichQueries, labels);
         try {
           const rows = await this.withBackstop(this.client.select(spec, keys), what);
-          this.deps.breaker.success();
+          this.deps.breaker.success(permit);
           return rows;
         } catch (raw) {
           const err = toLookupError(raw, what, this.deps.redact);
           this.deps.metrics.inc(METRIC.enrichFailures, { ...labels, code: err.code });
-          if (err.retriable) this.deps.breaker.failure();
-          else this.deps.breaker.neutral();
+          if (err.retriable) this.deps.breaker.failure(permit);
+          else this.deps.breaker.neutral(permit);
           throw err;
         }
       },

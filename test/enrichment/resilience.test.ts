@@ -19,9 +19,12 @@ class ScriptedClient implements LookupClient {
   constructor(
     private readonly script: (call: number, spec: LookupSpec) => Error | 'hang' | undefined,
     readonly maxKeysPerQuery = 1_000_000,
+    /** Milliseconds each call takes, so that calls of batches enriched at once overlap. */
+    private readonly latencyMs = 0,
   ) {}
   async select(spec: LookupSpec, keys: readonly string[]): Promise<LookupRow[]> {
     this.calls.push({ lookup: spec.name, keys });
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     const step = this.script(this.calls.length, spec);
     if (step === 'hang') return new Promise(() => undefined);
     if (step) throw step;
@@ -77,6 +80,34 @@ describe('lookup resilience (scripted faults)', () => {
     const r = await e.enrich([change('ORD-2', 'CUST-2')]);
     expect(client.calls).toHaveLength(3);
     expect(r.enriched[0]!.enrichment).toMatchObject({ status: 'failed', failed: ['order', 'customer'] });
+  });
+
+  it('after an outage, batches enriched at once all wait for the trial and are enriched when the database is back', async () => {
+    let up = false;
+    const client = new ScriptedClient(() => (up ? undefined : fail('ECONNREFUSED')), 1_000_000, 20);
+    const { e } = enricher(client, 'emit', { maxAttempts: 1, breakerThreshold: 2, breakerResetMs: 30 });
+    await e.enrich([change('ORD-1', null), change(null, 'CUST-1')]);
+    expect(e.breakerState).toBe('open');
+    up = true;
+    await new Promise((r) => setTimeout(r, 40));
+    const before = client.calls.length;
+    const results = await Promise.all([1, 2, 3].map((i) => e.enrich([change(`ORD-x${i}`, null), change(null, `CUST-x${i}`)])));
+    expect(results.flatMap((r) => r.enriched.map((c) => c.enrichment.status))).toEqual(Array(6).fill('ok'));
+    // One trial, then every batch its own two queries.
+    expect(client.calls.length - before).toBe(6);
+    expect(e.breakerState).toBe('closed');
+  });
+
+  it('after an outage, batches waiting for a trial that fails are marked failed without querying', async () => {
+    const client = new ScriptedClient(() => fail('ECONNREFUSED'), 1_000_000, 20);
+    const { e } = enricher(client, 'emit', { maxAttempts: 1, breakerThreshold: 2, breakerResetMs: 30 });
+    await e.enrich([change('ORD-1', null), change(null, 'CUST-1')]);
+    await new Promise((r) => setTimeout(r, 40));
+    const before = client.calls.length;
+    const results = await Promise.all([1, 2, 3].map((i) => e.enrich([change(`ORD-x${i}`, null)])));
+    expect(results.map((r) => r.enriched[0]!.enrichment.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(client.calls.length - before).toBe(1);
+    expect(e.breakerState).toBe('open');
   });
 
   it('gives up on a query that never answers (timeout backstop) and marks the lookup failed', async () => {

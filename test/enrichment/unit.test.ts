@@ -118,27 +118,101 @@ describe('which database errors are retried', () => {
 });
 
 describe('circuit breaker', () => {
-  it('opens after the threshold, fails fast, lets one trial through after resetMs, and closes on success', () => {
+  const breaker = (now: () => number, states: string[] = []) => new CircuitBreaker({ threshold: 3, resetMs: 1000, now, onChange: (s) => states.push(s) });
+  const openIt = async (b: CircuitBreaker) => {
+    for (let i = 0; i < 3; i++) b.failure(await b.acquire('q'));
+  };
+
+  it('opens after the threshold, fails fast, lets one trial through after resetMs, and closes on success', async () => {
     let now = 0;
     const states: string[] = [];
-    const b = new CircuitBreaker({ threshold: 3, resetMs: 1000, now: () => now, onChange: (s) => states.push(s) });
-    for (let i = 0; i < 3; i++) {
-      b.acquire('q');
-      b.failure();
-    }
+    const b = breaker(() => now, states);
+    await openIt(b);
     expect(b.state).toBe('open');
-    expect(() => b.acquire('q')).toThrow(expect.objectContaining({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true }));
+    await expect(b.acquire('q')).rejects.toThrow(expect.objectContaining({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true }));
     expect(b.msUntilTrial()).toBe(1000);
     now = 1000;
-    b.acquire('q'); // the trial
-    expect(() => b.acquire('q')).toThrow(/circuit breaker open/); // only one at a time
-    b.failure();
+    const trial = await b.acquire('q');
+    expect(trial.trial).toBe(true);
+    b.failure(trial);
     expect(b.state).toBe('open');
     now = 2000;
-    b.acquire('q');
-    b.success();
+    b.success(await b.acquire('q'));
     expect(b.state).toBe('closed');
+    expect((await b.acquire('q')).trial).toBe(false);
     expect(states).toEqual(['open', 'half-open', 'open', 'half-open', 'closed']);
+  });
+
+  it('half-open: calls arriving during the trial wait for it, and go out once it closed the breaker', async () => {
+    let now = 0;
+    const b = breaker(() => now);
+    await openIt(b);
+    now = 1000;
+    const trial = await b.acquire('q');
+    let settled = 0;
+    const waiting = [b.acquire('q'), b.acquire('q')].map((p) => p.finally(() => settled++));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(0); // neither failed fast nor went out beside the trial
+    b.success(trial);
+    const permits = await Promise.all(waiting);
+    expect(permits.map((p) => p.trial)).toEqual([false, false]);
+    expect(b.state).toBe('closed');
+  });
+
+  it('half-open: calls waiting for a trial that fails fail fast with it, without a query of their own', async () => {
+    let now = 0;
+    const b = breaker(() => now);
+    await openIt(b);
+    now = 1000;
+    const trial = await b.acquire('q');
+    const waiting = [b.acquire('q'), b.acquire('q')];
+    b.failure(trial);
+    for (const w of waiting) await expect(w).rejects.toThrow(/circuit breaker open/);
+    expect(b.state).toBe('open');
+    expect(b.msUntilTrial()).toBe(1000);
+  });
+
+  it('half-open: a trial ending without a verdict (not an availability error) hands the trial to one waiter', async () => {
+    let now = 0;
+    const b = breaker(() => now);
+    await openIt(b);
+    now = 1000;
+    const first = await b.acquire('q');
+    const [a, c] = [b.acquire('q'), b.acquire('q')];
+    b.neutral(first);
+    const second = await a;
+    expect(second.trial).toBe(true);
+    let cSettled = false;
+    void c.then(() => (cSettled = true), () => (cSettled = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(cSettled).toBe(false); // still waiting, now for the second trial
+    b.success(second);
+    expect((await c).trial).toBe(false);
+  });
+
+  it('half-open: a late failure of a call sent before the breaker opened does not decide; the trial does', async () => {
+    let now = 0;
+    const b = breaker(() => now);
+    const early = await b.acquire('q');
+    await openIt(b);
+    now = 1000;
+    const trial = await b.acquire('q');
+    b.failure(early);
+    expect(b.state).toBe('half-open');
+    b.success(trial);
+    expect(b.state).toBe('closed');
+  });
+
+  it('stops waiting for the trial when the enricher shuts down', async () => {
+    let now = 0;
+    const b = breaker(() => now);
+    await openIt(b);
+    now = 1000;
+    await b.acquire('q');
+    const stop = new AbortController();
+    const waiting = b.acquire('q', stop.signal);
+    stop.abort();
+    await expect(waiting).rejects.toThrow(expect.objectContaining({ code: 'SHUTDOWN' }));
   });
 });
 
