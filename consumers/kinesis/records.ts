@@ -1,7 +1,7 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { Envelope } from '../../src/core/envelope.js';
 import type { Position } from '../../src/core/position.js';
-import { deaggregate } from './deaggregate.js';
+import { deaggregate, isAggregated } from './deaggregate.js';
 
 /** Skip sub-records up to and including `sub` of the aggregate at `seq` (resume inside an aggregate). */
 export interface ResumeSkip {
@@ -29,6 +29,7 @@ export function toEnvelopes(
   receivedAt: number,
   skip?: ResumeSkip,
 ): ConvertResult {
+  const { stream, shard } = where;
   const envelopes: Envelope[] = [];
   const corrupt: ConvertResult['corrupt'] = [];
   for (const r of records) {
@@ -36,19 +37,21 @@ export function toEnvelopes(
     if (seq === undefined) continue; // never happens on a real stream; a record without a position cannot be acked
     const data = toBuffer(r.Data);
     const arrivedAt = r.ApproximateArrivalTimestamp?.getTime();
-    const base = { source: 'kinesis' as const, stream: where.stream, shard: where.shard, seq };
     const skipHere = skip !== undefined && skip.seq === seq;
-    const agg = deaggregate(data);
-    if (agg.aggregated && 'records' in agg) {
-      agg.records.forEach((u, sub) => {
-        if (skipHere && sub <= skip.sub) return;
-        envelopes.push(envelope({ ...base, sub }, u.data, receivedAt, arrivedAt));
-      });
-      continue;
+    if (isAggregated(data)) {
+      const agg = deaggregate(data);
+      if (agg.aggregated && 'records' in agg) {
+        agg.records.forEach((u, sub) => {
+          if (skipHere && sub <= skip.sub) return;
+          envelopes.push(envelope({ source: 'kinesis', stream, shard, seq, sub }, u.data, receivedAt, arrivedAt));
+        });
+        continue;
+      }
+      if (!skipHere && agg.aggregated) corrupt.push({ seq, reason: agg.error });
     }
     if (skipHere) continue; // a whole record at the checkpointed position is already delivered
-    if (agg.aggregated) corrupt.push({ seq, reason: agg.error });
-    envelopes.push(envelope(base, data, receivedAt, arrivedAt));
+    // The common case: one plain record, one envelope, the payload a view of the SDK's bytes.
+    envelopes.push(envelope({ source: 'kinesis', stream, shard, seq }, data, receivedAt, arrivedAt));
   }
   return { envelopes, corrupt };
 }

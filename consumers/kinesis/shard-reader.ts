@@ -33,10 +33,19 @@ export interface ShardReaderOptions {
   readonly signal: AbortSignal;
 }
 
+/** A GetRecords call's outcome, as a value: a call made ahead is awaited later, never left rejected. */
+type Fetched = { readonly page: GetRecordsCommandOutput } | { readonly err: unknown };
+
 /**
  * One shard's polling loop: GetShardIterator once, then GetRecords until the shard closes
  * (NextShardIterator null), the lease is lost, or the source stops. Emits each non-empty page as
  * one chunk, in order.
+ *
+ * While a shard has a backlog, the next GetRecords is sent before the current page is handed to
+ * the pipeline (whose normalize runs synchronously inside `emit`), so the stream works on the next
+ * page while this process works on the last one; that keeps at most one page per shard beyond
+ * what the gate admitted. Calls start at least 200 ms apart, counted from the previous call's
+ * start: never more than Kinesis's 5 calls per second per shard, never a pause longer than that.
  */
 export class ShardReader {
   /** Last position handed to the pipeline: the shard is finished once the commit reaches it. */
@@ -44,6 +53,7 @@ export class ShardReader {
   lastPollAt: number | undefined;
   consecutiveFailures = 0;
   private lastSeqRead: string | undefined;
+  private lastCallAt = Number.NEGATIVE_INFINITY;
   private readonly labels: Record<string, string>;
 
   constructor(private readonly o: ShardReaderOptions) {
@@ -57,45 +67,80 @@ export class ShardReader {
   async run(): Promise<ReaderOutcome> {
     const { o } = this;
     let iterator: string | undefined;
-    let lastCallAt = 0;
     let wait = 0;
     for (;;) {
       if (wait > 0 && !(await this.pause(wait))) return 'stopped';
       wait = 0;
       if (!(await this.gateOpen())) return 'stopped';
       if (!o.holds()) return 'lost';
+      let fetched: Fetched;
       try {
         iterator ??= await this.newIterator();
-        const sinceLast = Date.now() - lastCallAt;
-        if (sinceLast < MIN_CALL_INTERVAL_MS && !(await this.pause(MIN_CALL_INTERVAL_MS - sinceLast))) return 'stopped';
-        lastCallAt = Date.now();
-        const page = await o.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: o.maxRecordsPerCall }), {
-          abortSignal: o.signal,
-        });
+        fetched = await this.fetch(iterator);
+      } catch (err) {
+        fetched = { err };
+      }
+      // Pages in a row: each one's successor is already asked for while it is taken.
+      for (;;) {
+        if ('err' in fetched) {
+          if (o.signal.aborted) return 'stopped';
+          const retry = this.onFailure(fetched.err);
+          if (retry === 'new-iterator') iterator = undefined;
+          else wait = retry;
+          break;
+        }
+        const { page } = fetched;
         this.consecutiveFailures = 0;
         this.lastPollAt = Date.now();
-        this.take(page);
+        // A lease lost while the call was out: whoever holds it now reads this page.
+        if (!o.holds()) return 'lost';
         iterator = page.NextShardIterator ?? undefined;
+        const full = (page.Records?.length ?? 0) > 0;
+        const ahead = iterator !== undefined && full && o.gate.isOpen && !o.signal.aborted ? this.fetch(iterator) : undefined;
+        // Lets the call ahead reach the socket before the CPU-bound hand-over below.
+        if (ahead) await yieldToIo();
+        this.take(page);
         if (iterator === undefined) return 'closed';
-        if ((page.Records?.length ?? 0) === 0) wait = o.idleTimeBetweenReadsMs;
-      } catch (err) {
-        if (o.signal.aborted) return 'stopped';
-        const kind = classify(err);
-        if (kind === 'fatal') throw readFailed(`reading ${o.streamName}/${o.shard}`, err, this.labels);
-        if (kind === 'expired') {
-          // The next iterator is derived from the last record read, so nothing is skipped or repeated.
-          o.log.info({ shard: o.shard, after: this.lastSeqRead }, 'shard iterator expired; getting a new one');
-          iterator = undefined;
-          continue;
+        if (!ahead) {
+          if (!full) wait = o.idleTimeBetweenReadsMs;
+          break;
         }
-        this.consecutiveFailures++;
-        wait = backoffDelay(this.consecutiveFailures, BACKOFF);
-        o.log[kind === 'throttled' ? 'info' : 'warn'](
-          { shard: o.shard, err: errorMessage(err), attempt: this.consecutiveFailures, waitMs: wait },
-          kind === 'throttled' ? 'Kinesis throttled the shard; backing off' : 'Kinesis read failed; retrying',
-        );
+        fetched = await ahead;
       }
     }
+  }
+
+  /** GetRecords, no sooner than 200 ms after the previous call started; resolves, never rejects. */
+  private async fetch(iterator: string): Promise<Fetched> {
+    const { o } = this;
+    try {
+      const early = this.lastCallAt + MIN_CALL_INTERVAL_MS - performance.now();
+      if (early > 0) await sleep(early, o.signal);
+      this.lastCallAt = performance.now();
+      const page = await o.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: o.maxRecordsPerCall }), { abortSignal: o.signal });
+      return { page };
+    } catch (err) {
+      return { err };
+    }
+  }
+
+  /** Throws when retrying cannot help; otherwise says to get a new iterator or how long to back off. */
+  private onFailure(err: unknown): 'new-iterator' | number {
+    const { o } = this;
+    const kind = classify(err);
+    if (kind === 'fatal') throw readFailed(`reading ${o.streamName}/${o.shard}`, err, this.labels);
+    if (kind === 'expired') {
+      // The next iterator is derived from the last record read, so nothing is skipped or repeated.
+      o.log.info({ shard: o.shard, after: this.lastSeqRead }, 'shard iterator expired; getting a new one');
+      return 'new-iterator';
+    }
+    this.consecutiveFailures++;
+    const wait = backoffDelay(this.consecutiveFailures, BACKOFF);
+    o.log[kind === 'throttled' ? 'info' : 'warn'](
+      { shard: o.shard, err: errorMessage(err), attempt: this.consecutiveFailures, waitMs: wait },
+      kind === 'throttled' ? 'Kinesis throttled the shard; backing off' : 'Kinesis read failed; retrying',
+    );
+    return wait;
   }
 
   private async newIterator(): Promise<string> {
@@ -146,3 +191,6 @@ export class ShardReader {
     return open && !signal.aborted;
   }
 }
+
+/** Resolves after pending I/O callbacks and microtasks (a request just sent is on its socket). */
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
