@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { createKinesisClient } from '../../consumers/kinesis/create.js';
 import { freePort, startProcess } from './process.js';
 
 const require = createRequire(import.meta.url);
@@ -11,19 +12,16 @@ export interface Kinesalite {
   readonly endpoint: string;
   /** A Kinesis client for it; HTTP/1.1, since the SDK's default HTTP/2 handler fails against kinesalite. */
   client(): KinesisClient;
+  /** CPU seconds (user + system) the emulator has used so far; undefined in process or off Linux. */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
 const ZERO_DELAYS = { createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 };
 
+/** The service's own client settings (consumers/kinesis/create.ts), pointed at the emulator. */
 export function kinesisClient(endpoint: string): KinesisClient {
-  return new KinesisClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30_000 }),
-    maxAttempts: 3,
-  });
+  return createKinesisClient({ region: 'us-east-1', endpoint, accessKeyId: 'local', secretAccessKey: 'local', maxAttempts: 3 });
 }
 
 /**
@@ -54,6 +52,7 @@ export async function startKinesalite(opts: { inProcess?: boolean } = {}): Promi
     return {
       endpoint,
       client,
+      cpuSeconds: () => undefined,
       stop: async () => {
         destroyClients();
         server.closeAllConnections?.();
@@ -71,12 +70,30 @@ export async function startKinesalite(opts: { inProcess?: boolean } = {}): Promi
   return {
     endpoint,
     client,
+    cpuSeconds: () => processCpuSeconds(proc.child.pid),
     stop: async () => {
       destroyClients();
       await proc.stop();
     },
   };
 }
+
+/** utime + stime of a process from /proc (Linux), in seconds. */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux that Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Creates a stream and waits until it is ACTIVE (immediately, with zero delays). */
 export async function createStream(client: Pick<KinesisClient, 'send'>, name: string, shardCount: number): Promise<void> {
