@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { scanLeases } from '../checkpoints/lease-table.js';
 import { loadConfig } from '../config/load.js';
 import type { IntegratorConfig } from '../config/schema.js';
 import { IntegratorError } from '../core/errors.js';
@@ -22,6 +21,8 @@ function streamOf(config: IntegratorConfig, flag?: string): string | undefined {
 async function heldLeases(config: IntegratorConfig, stream: string | undefined, shard?: string): Promise<string[]> {
   const c = config.checkpoints;
   if (c.type !== 'dynamodb') return [];
+  // Imported here, not at the top: it brings the DynamoDB client into every CLI process, the service's too.
+  const { scanLeases } = await import('../checkpoints/lease-table.js');
   const client = await dynamoDbClient(c.aws);
   try {
     const leases = await scanLeases(client, c.tableName, sourceOf(config), stream);
