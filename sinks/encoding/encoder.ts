@@ -1,3 +1,4 @@
+import type { ChangeList } from '../../src/core/change-columns.js';
 import type { InventoryChange } from '../../src/core/model.js';
 
 /** Turns a batch of changes into one lake object on local disk. */
@@ -9,7 +10,7 @@ export interface Encoder {
    * Writes `records` to `path` (created or replaced). Several calls may be in flight at once.
    * Rejects with IntegratorError SINK_WRITE_FAILED when the file cannot be produced.
    */
-  encodeToFile(records: readonly InventoryChange[], path: string): Promise<{ bytes: number }>;
+  encodeToFile(records: ChangeList, path: string): Promise<{ bytes: number }>;
   close(): Promise<void>;
 }
 

@@ -4,19 +4,24 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { IntegratorError, errorMessage } from '../../src/core/errors.js';
-import type { InventoryChange } from '../../src/core/model.js';
+import type { ChangeList } from '../../src/core/change-columns.js';
 import { type Encoder, toRawRow } from './encoder.js';
 
 const SLICE = 1000;
 
-function* lines(records: readonly InventoryChange[]): Generator<string> {
+function* lines(records: ChangeList): Generator<string> {
   // Joined in slices: one write per thousand rows, not per row.
-  for (let off = 0; off < records.length; off += SLICE) {
-    let s = '';
-    const end = Math.min(records.length, off + SLICE);
-    for (let i = off; i < end; i++) s += `${JSON.stringify(toRawRow(records[i]!))}\n`;
-    yield s;
+  let s = '';
+  let n = 0;
+  for (const r of records) {
+    s += `${JSON.stringify(toRawRow(r))}\n`;
+    if (++n === SLICE) {
+      yield s;
+      s = '';
+      n = 0;
+    }
   }
+  if (n > 0) yield s;
 }
 
 /** gzip-compressed NDJSON, one RAW_COLUMNS object per line (timestamps as ISO-8601 UTC). */
@@ -26,7 +31,7 @@ export class NdjsonGzEncoder implements Encoder {
 
   constructor(private readonly level = 6) {}
 
-  async encodeToFile(records: readonly InventoryChange[], path: string): Promise<{ bytes: number }> {
+  async encodeToFile(records: ChangeList, path: string): Promise<{ bytes: number }> {
     try {
       await pipeline(Readable.from(lines(records)), createGzip({ level: this.level }), createWriteStream(path));
       return { bytes: (await stat(path)).size };

@@ -1,8 +1,9 @@
 import type duckdb from '@duckdb/node-bindings';
 import { DOUBLE, DuckDBDataChunk, type DuckDBType, INTEGER, UHUGEINT, VARCHAR } from '@duckdb/node-api';
 import { RAW_COLUMNS } from '../../src/core/columns.js';
-import type { InventoryChange } from '../../src/core/model.js';
-import { CHUNK_ROWS, CodeWriter, type ColumnWriter, DoubleWriter, flushChunk, HexIdWriter, TextWriter } from './staging.js';
+import { BLOCK_ROWS, type ChangeColumns, TextDictionary, type CodedText, type NumberColumn, type TextColumn } from '../../src/core/change-columns.js';
+import type { Enrichment } from '../../src/core/model.js';
+import { CHUNK_ROWS, CodeWriter, type ColumnWriter, flushChunk, TextWriter, TypedArrayWriter } from './staging.js';
 
 /**
  * How a batch of changes is laid out in DuckDB before it is copied to Parquet, and the SQL that
@@ -13,62 +14,61 @@ import { CHUNK_ROWS, CodeWriter, type ColumnWriter, DoubleWriter, flushChunk, He
  * JSON map or list is parsed once), which is what makes the encoder cheap on the JS thread.
  * Past `DICT_LIMIT` distinct values a column spills to a plain VARCHAR per row ("over").
  */
-export const DICT_LIMIT = 4096;
+export const DICT_LIMIT = TextDictionary.LIMIT;
 /** Lookups made before deciding whether a column is worth coding (more than half distinct: not). */
 const SAMPLE = 512;
 
 type JsonKind = 'list' | 'map';
-interface DictColumn {
-  readonly raw: string;
-  readonly json?: JsonKind;
-  readonly get: (r: InventoryChange) => string | object | null;
-}
+/** A column coded by ChangeColumns as the batch was built (text), or here by object (enrichment). */
+type DictColumn =
+  | { readonly raw: string; readonly text: TextColumn; readonly json?: undefined }
+  | { readonly raw: string; readonly json?: JsonKind; readonly get: (e: Enrichment) => string | object | null; readonly text?: undefined };
 
 const DICT_COLUMNS: readonly DictColumn[] = [
-  { raw: 'source', get: (r) => r.source },
-  { raw: 'stream', get: (r) => r.stream },
-  { raw: 'shard', get: (r) => r.shard },
-  { raw: 'event_type', get: (r) => r.eventType },
-  { raw: 'sku', get: (r) => r.sku },
-  { raw: 'warehouse_id', get: (r) => r.warehouseId },
-  { raw: 'order_id', get: (r) => r.orderId },
-  { raw: 'customer_id', get: (r) => r.customerId },
-  { raw: 'enrichment_status', get: (r) => r.enrichment.status },
-  { raw: 'enrichment_failed', json: 'list', get: (r) => r.enrichment.failed },
-  { raw: 'customer', json: 'map', get: (r) => r.enrichment.customer },
-  { raw: 'order_info', json: 'map', get: (r) => r.enrichment.order },
+  { raw: 'source', text: 'source' },
+  { raw: 'stream', text: 'stream' },
+  { raw: 'shard', text: 'shard' },
+  { raw: 'event_type', text: 'eventType' },
+  { raw: 'sku', text: 'sku' },
+  { raw: 'warehouse_id', text: 'warehouseId' },
+  { raw: 'order_id', text: 'orderId' },
+  { raw: 'customer_id', text: 'customerId' },
+  { raw: 'enrichment_status', get: (e) => e.status },
+  { raw: 'enrichment_failed', json: 'list', get: (e) => e.failed },
+  { raw: 'customer', json: 'map', get: (e) => e.customer },
+  { raw: 'order_info', json: 'map', get: (e) => e.order },
 ];
 
 const JSON_TYPE: Record<JsonKind, string> = { list: 'VARCHAR[]', map: 'MAP(VARCHAR, VARCHAR)' };
 
-// Staging columns: event id (as hex number, else text), sequence, five numbers, then
-// (code, over) per dictionary column.
 const NUMBER_COLUMNS = ['quantity_before', 'quantity_after', 'delta', 'event_time', 'ingest_time'] as const;
-export const STAGE_TYPES: readonly DuckDBType[] = [
-  UHUGEINT,
-  VARCHAR,
-  VARCHAR,
-  ...NUMBER_COLUMNS.map(() => DOUBLE),
-  ...DICT_COLUMNS.flatMap(() => [INTEGER, VARCHAR]),
-];
-export const STAGE_DDL = [
-  'event_hex UHUGEINT',
-  'event_id VARCHAR',
-  'sequence VARCHAR',
-  ...NUMBER_COLUMNS.map((n) => `n_${n} DOUBLE`),
-  ...DICT_COLUMNS.flatMap((c) => [`c_${c.raw} INTEGER`, `o_${c.raw} VARCHAR`]),
-].join(', ');
+const NUMBER_KEYS: readonly NumberColumn[] = ['quantityBefore', 'quantityAfter', 'delta', 'eventTime', 'ingestTime'];
 export const DICT_TYPES: readonly DuckDBType[] = [INTEGER, INTEGER, VARCHAR];
 export const DICT_DDL = 'col INTEGER, code INTEGER, val VARCHAR';
 
-function rawExpression(name: string): string {
-  if (name === 'event_id') return `CASE WHEN s.event_hex IS NULL THEN s.event_id ELSE lower(lpad(hex(s.event_hex), 32, '0')) END`;
+/**
+ * Which optional staging columns a batch needs: the text event id (ids that are not 32 hex
+ * digits) and, per dictionary column, the plain "over" text (values that were not coded). Most
+ * batches need few of them, and every staged column costs DuckDB memory and append time.
+ */
+export interface StageShape {
+  readonly eventIdText: boolean;
+  readonly over: readonly boolean[];
+}
+
+function rawExpression(name: string, shape: StageShape): string {
+  if (name === 'event_id') {
+    const hex = `lower(lpad(hex(s.event_hex), 32, '0'))`;
+    return shape.eventIdText ? `CASE WHEN s.event_hex IS NULL THEN s.event_id ELSE ${hex} END` : hex;
+  }
   if (name === 'sequence') return 's.sequence';
   if (name === 'event_time' || name === 'ingest_time') return `make_timestamptz(CAST(s.n_${name} AS BIGINT) * 1000)`;
   if ((NUMBER_COLUMNS as readonly string[]).includes(name)) return `CAST(s.n_${name} AS BIGINT)`;
-  const c = DICT_COLUMNS.find((d) => d.raw === name);
+  const k = DICT_COLUMNS.findIndex((d) => d.raw === name);
+  const c = DICT_COLUMNS[k];
   if (!c) throw new Error(`parquet encoder has no mapping for raw column "${name}"`);
-  const over = c.json ? `CAST(CAST(s.o_${name} AS JSON) AS ${JSON_TYPE[c.json]})` : `s.o_${name}`;
+  const type = c.json ? JSON_TYPE[c.json] : 'VARCHAR';
+  const over = !shape.over[k] ? `CAST(NULL AS ${type})` : c.json ? `CAST(CAST(s.o_${name} AS JSON) AS ${type})` : `s.o_${name}`;
   return `CASE WHEN s.c_${name} > 0 THEN d.d_${name}[s.c_${name}] ELSE ${over} END`;
 }
 
@@ -77,16 +77,41 @@ function dictList(c: DictColumn, i: number): string {
   return c.json ? `list_transform(${list}, x -> CAST(CAST(x AS JSON) AS ${JSON_TYPE[c.json]}))` : list;
 }
 
-/** SELECT over the staging tables `stage` and `dict` producing RAW_COLUMNS in file order. */
-export const SELECT_RAW = `WITH d AS (SELECT ${DICT_COLUMNS.map((c, i) => `${dictList(c, i)} AS d_${c.raw}`).join(', ')} FROM dict)
-SELECT ${RAW_COLUMNS.map((c) => `${rawExpression(c.name)} AS ${c.name}`).join(', ')} FROM stage s CROSS JOIN d`;
+/** The staging table of one batch shape: its DDL, column types, and the SELECT producing RAW_COLUMNS. */
+export interface StageLayout {
+  readonly ddl: string;
+  readonly types: readonly DuckDBType[];
+  readonly select: string;
+}
+
+const layouts = new Map<string, StageLayout>();
+
+/** Staging columns: event id as a number (and as text if needed), sequence, numbers, then per dictionary column its code (and plain text if needed). */
+export function stageLayout(shape: StageShape): StageLayout {
+  const key = `${shape.eventIdText ? 1 : 0}${shape.over.map((o) => (o ? 1 : 0)).join('')}`;
+  let layout = layouts.get(key);
+  if (layout) return layout;
+  const cols: Array<[string, DuckDBType]> = [['event_hex UHUGEINT', UHUGEINT]];
+  if (shape.eventIdText) cols.push(['event_id VARCHAR', VARCHAR]);
+  cols.push(['sequence VARCHAR', VARCHAR], ...NUMBER_COLUMNS.map((n): [string, DuckDBType] => [`n_${n} DOUBLE`, DOUBLE]));
+  DICT_COLUMNS.forEach((c, k) => {
+    cols.push([`c_${c.raw} INTEGER`, INTEGER]);
+    if (shape.over[k]) cols.push([`o_${c.raw} VARCHAR`, VARCHAR]);
+  });
+  const select = `WITH d AS (SELECT ${DICT_COLUMNS.map((c, i) => `${dictList(c, i)} AS d_${c.raw}`).join(', ')} FROM dict)
+SELECT ${RAW_COLUMNS.map((c) => `${rawExpression(c.name, shape)} AS ${c.name}`).join(', ')} FROM stage s CROSS JOIN d`;
+  layout = { ddl: cols.map((c) => c[0]).join(', '), types: cols.map((c) => c[1]), select };
+  layouts.set(key, layout);
+  return layout;
+}
 
 /**
- * Per-batch dictionary of one column: value → code (1-based). Lookups are the encoder's main
- * cost, so the previous value is remembered (source, stream, shard repeat row after row) and a
- * column that turns out mostly distinct (order ids) stops being coded after a sample.
+ * Per-batch dictionary of an object-valued column (enrichment maps and lists): value → code
+ * (1-based). The objects are shared (cached lookups, NOT_ENRICHED), so a reference seen before
+ * is found without serializing it; the previous value is remembered, and a column that turns
+ * out mostly distinct stops being coded after a sample.
  */
-class Dictionary {
+class ObjectDictionary {
   readonly values: string[] = [];
   private readonly byText = new Map<string, number>();
   private readonly byRef = new Map<object, number>();
@@ -104,10 +129,6 @@ class Dictionary {
     this.lastValue = v;
     this.lastCode = code;
     return code;
-  }
-
-  text(v: string | object): string {
-    return typeof v === 'object' ? JSON.stringify(v) : v;
   }
 
   private codeOfObject(v: object): number {
@@ -136,85 +157,121 @@ class Dictionary {
   }
 }
 
+const asText = (v: string | object): string => (typeof v === 'object' ? JSON.stringify(v) : v);
+
 /**
- * One batch laid out for DuckDB in two steps: the constructor codes every dictionary column for
- * all rows (so the dictionaries are complete before DuckDB reads anything), then `fill` writes
- * one chunk of rows at a time into a DuckDB data chunk, reusing the same writers.
+ * One batch laid out for DuckDB, one ChangeColumns block per data chunk: numbers, event ids and
+ * the text codes ChangeColumns made while the batch was built are copied as whole typed arrays;
+ * only sequences, uncoded text and the enrichment columns are written row by row. The
+ * enrichment columns are coded for all rows up front, so the layout is known before staging.
  */
 export class StagedBatch {
   readonly chunks: number;
-  private readonly dicts = DICT_COLUMNS.map(() => new Dictionary());
-  /** Per dictionary column, the code of each row (0: null or written as is). */
-  private readonly rowCodes: Int32Array[];
-  private readonly eventHex = new HexIdWriter();
+  readonly layout: StageLayout;
+  private readonly shape: StageShape;
+  private readonly objectDicts = new Map<number, ObjectDictionary>();
+  /** Per enrichment column (by DICT_COLUMNS index), the code of every row of the batch. */
+  private readonly objectCodes = new Map<number, Int32Array>();
+  private readonly eventHex = new TypedArrayWriter();
   private readonly eventId = new TextWriter();
   private readonly sequence = new TextWriter();
-  private readonly nums = NUMBER_COLUMNS.map(() => new DoubleWriter());
-  private readonly codes = DICT_COLUMNS.map(() => new CodeWriter());
+  private readonly nums = NUMBER_COLUMNS.map(() => new TypedArrayWriter());
+  private readonly codes = DICT_COLUMNS.map(() => new TypedArrayWriter());
   private readonly overs = DICT_COLUMNS.map(() => new TextWriter());
   private readonly writers: ColumnWriter[];
   private filled = 0;
 
-  constructor(private readonly records: readonly InventoryChange[]) {
-    this.chunks = Math.ceil(records.length / CHUNK_ROWS);
-    this.rowCodes = DICT_COLUMNS.map((c, k) => {
-      const codes = new Int32Array(records.length);
-      const dict = this.dicts[k]!;
-      for (let i = 0; i < records.length; i++) {
-        const v = c.get(records[i]!);
-        if (v !== null) codes[i] = dict.code(v);
-      }
-      return codes;
+  constructor(private readonly records: ChangeColumns) {
+    if (CHUNK_ROWS !== BLOCK_ROWS) throw new Error(`DuckDB vector size ${CHUNK_ROWS} differs from ChangeColumns blocks of ${BLOCK_ROWS} rows`);
+    this.chunks = records.blocks.length;
+    const over = DICT_COLUMNS.map((c, k) => (c.text !== undefined ? hasPlainText(records, c.text) : this.codeObjects(k, c.get)));
+    this.shape = { eventIdText: records.blocks.some((b) => b.idText.size > 0), over };
+    this.layout = stageLayout(this.shape);
+    this.writers = [this.eventHex];
+    if (this.shape.eventIdText) this.writers.push(this.eventId);
+    this.writers.push(this.sequence, ...this.nums);
+    DICT_COLUMNS.forEach((_, k) => {
+      this.writers.push(this.codes[k]!);
+      if (over[k]) this.writers.push(this.overs[k]!);
     });
-    this.writers = [this.eventHex, this.eventId, this.sequence, ...this.nums];
-    for (let k = 0; k < DICT_COLUMNS.length; k++) this.writers.push(this.codes[k]!, this.overs[k]!);
   }
 
-  /** Writes chunk `index` (rows index*CHUNK_ROWS...) into `chunk`; returns its row count. */
-  fill(index: number, chunk: duckdb.DataChunk): number {
-    const off = index * CHUNK_ROWS;
-    const rows = Math.max(0, Math.min(CHUNK_ROWS, this.records.length - off));
-    if (this.filled++ > 0) for (const w of this.writers) w.reset();
-    const { eventHex, eventId, sequence, records } = this;
-    const [qb, qa, delta, et, it] = this.nums as [DoubleWriter, DoubleWriter, DoubleWriter, DoubleWriter, DoubleWriter];
-    for (let i = 0; i < rows; i++) {
-      const r = records[off + i]!;
-      eventId.set(i, eventHex.set(i, r.eventId) ? null : r.eventId);
-      sequence.set(i, r.sequence);
-      qb.set(i, r.quantityBefore);
-      qa.set(i, r.quantityAfter);
-      delta.set(i, r.delta);
-      et.set(i, r.eventTime);
-      it.set(i, r.ingestTime);
-    }
-    for (let k = 0; k < DICT_COLUMNS.length; k++) {
-      const col = DICT_COLUMNS[k]!;
-      const rowCodes = this.rowCodes[k]!;
-      const codes = this.codes[k]!;
-      const over = this.overs[k]!;
-      const dict = this.dicts[k]!;
-      for (let i = 0; i < rows; i++) {
-        const code = rowCodes[off + i]!;
-        codes.set(i, code);
-        if (code > 0) over.set(i, null);
-        else {
-          const v = col.get(records[off + i]!);
-          over.set(i, v === null ? null : dict.text(v));
-        }
+  /** Codes column `k` for every row; true when some value could not be coded (needs plain text). */
+  private codeObjects(k: number, get: (e: Enrichment) => string | object | null): boolean {
+    const dict = new ObjectDictionary();
+    const codes = new Int32Array(this.records.length);
+    let plain = false;
+    let row = 0;
+    for (const block of this.records.blocks) {
+      for (let i = 0; i < block.rows; i++, row++) {
+        const v = get(block.enrichment[i]!);
+        const code = v === null ? 0 : dict.code(v);
+        codes[row] = code;
+        if (code === 0 && v !== null) plain = true;
       }
     }
+    this.objectDicts.set(k, dict);
+    this.objectCodes.set(k, codes);
+    return plain;
+  }
+
+  /** Writes block `index` into `chunk`; returns its row count. */
+  fill(index: number, chunk: duckdb.DataChunk): number {
+    const block = this.records.blocks[index]!;
+    const rows = block.rows;
+    if (this.filled++ > 0) for (const w of this.writers) w.reset();
+    this.eventHex.use(block.idWords, rows, 4);
+    for (const i of block.idText.keys()) this.eventHex.validity.setNull(i);
+    if (this.shape.eventIdText) for (let i = 0; i < rows; i++) this.eventId.set(i, block.idText.get(i) ?? null);
+    for (let i = 0; i < rows; i++) this.sequence.set(i, block.sequence[i]!);
+    NUMBER_COLUMNS.forEach((name, k) => {
+      const w = this.nums[k]!;
+      const values = block.numbers[NUMBER_KEYS[k]!];
+      w.use(values, rows);
+      if (name === 'quantity_before' || name === 'quantity_after') for (let i = 0; i < rows; i++) if (Number.isNaN(values[i]!)) w.validity.setNull(i);
+    });
+    const offset = index * BLOCK_ROWS;
+    DICT_COLUMNS.forEach((col, k) => {
+      if (col.text !== undefined) this.fillText(block.text[col.text], k, rows);
+      else this.fillObjects(block.enrichment, col.get, k, offset, rows);
+    });
     flushChunk(chunk, this.writers, rows);
     return rows;
   }
 
+  private fillText(col: CodedText, k: number, rows: number): void {
+    this.codes[k]!.use(col.codes, rows);
+    if (!this.shape.over[k]) return;
+    const over = this.overs[k]!;
+    for (let i = 0; i < rows; i++) over.set(i, col.codes[i]! > 0 ? null : (col.plain[i] ?? null));
+  }
+
+  private fillObjects(enrichment: readonly Enrichment[], get: (e: Enrichment) => string | object | null, k: number, offset: number, rows: number): void {
+    const codes = this.objectCodes.get(k)!.subarray(offset, offset + rows);
+    this.codes[k]!.use(codes, rows);
+    if (!this.shape.over[k]) return;
+    const over = this.overs[k]!;
+    for (let i = 0; i < rows; i++) {
+      const v = codes[i]! > 0 ? null : get(enrichment[i]!);
+      over.set(i, v === null ? null : asText(v));
+    }
+  }
+
+  /** The dictionaries as (column, code, value) rows. */
   dictionaryChunks(): DuckDBDataChunk[] {
-    return dictionaryChunks(this.dicts);
+    const values = DICT_COLUMNS.map((c, k) => (c.text !== undefined ? this.records.dictionaries[c.text].values : this.objectDicts.get(k)!.values));
+    return dictionaryChunks(values);
   }
 }
 
-function dictionaryChunks(dicts: readonly Dictionary[]): DuckDBDataChunk[] {
+/** Whether any row of `col` holds text that was not coded. */
+function hasPlainText(records: ChangeColumns, col: TextColumn): boolean {
+  return records.blocks.some((b) => b.text[col].plain.some((v) => v !== null && v !== undefined));
+}
+
+function dictionaryChunks(dicts: readonly (readonly string[])[]): DuckDBDataChunk[] {
   const entries: Array<[number, number, string]> = [];
-  dicts.forEach((d, col) => d.values.forEach((v, i) => entries.push([col, i + 1, v])));
+  dicts.forEach((d, col) => d.forEach((v, i) => entries.push([col, i + 1, v])));
   const chunks: DuckDBDataChunk[] = [];
   for (let off = 0; off < entries.length; off += CHUNK_ROWS) {
     const rows = Math.min(CHUNK_ROWS, entries.length - off);

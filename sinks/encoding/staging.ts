@@ -14,13 +14,19 @@ import duckdb from '@duckdb/node-bindings';
 export const CHUNK_ROWS: number = duckdb.vector_size();
 
 /** Validity bitmask (1 = valid), little-endian 64-bit words, as DuckDB stores it. */
-class Validity {
+export class Validity {
   readonly bytes = new Uint8Array(Math.ceil(CHUNK_ROWS / 64) * 8).fill(0xff);
   private nulls = 0;
 
   setNull(i: number): void {
     this.bytes[i >> 3]! &= ~(1 << (i & 7));
     this.nulls++;
+  }
+
+  /** Every row null (a column that this chunk does not use). */
+  setAllNull(): void {
+    this.bytes.fill(0);
+    this.nulls = CHUNK_ROWS;
   }
 
   reset(): void {
@@ -41,26 +47,6 @@ export interface ColumnWriter {
   flush(vector: duckdb.Vector): void;
   /** Makes the writer ready for the next chunk (writers are reused: fewer allocations). */
   reset(): void;
-}
-
-/** A DOUBLE column: exact for every safe integer, so it carries BIGINT and epoch values too. */
-export class DoubleWriter implements ColumnWriter {
-  private readonly data = new Float64Array(CHUNK_ROWS);
-  private readonly validity = new Validity();
-
-  set(i: number, v: number | null): void {
-    if (v === null) this.validity.setNull(i);
-    else this.data[i] = v;
-  }
-
-  reset(): void {
-    this.validity.reset();
-  }
-
-  flush(vector: duckdb.Vector): void {
-    duckdb.copy_data_to_vector(vector, 0, this.data.buffer, 0, this.data.byteLength);
-    this.validity.flush(vector);
-  }
 }
 
 /** An INTEGER column without nulls (dictionary codes; 0 stands for "not coded"); every row must be set. */
@@ -120,6 +106,11 @@ export class TextWriter implements ColumnWriter {
     this.longVal.push(s);
   }
 
+  /** Every row null; call on a freshly reset writer instead of set() for each row. */
+  setAllNull(): void {
+    this.validity.setAllNull();
+  }
+
   reset(): void {
     // Inline slots are compared as whole 16-byte words by DuckDB: padding must be zero.
     this.data.fill(0);
@@ -140,47 +131,30 @@ export class TextWriter implements ColumnWriter {
   }
 }
 
-const HEX = new Int8Array(128).fill(-1);
-for (let c = 0; c < 16; c++) HEX['0123456789abcdef'.charCodeAt(c)] = c;
-
 /**
- * A UHUGEINT column carrying 32-digit lowercase hex ids (event ids) as 16 bytes, so the most
- * frequent long string never needs a native call; `set` refuses anything else and the caller
- * writes that one as text.
+ * A column whose values already sit in a typed array in DuckDB's layout (numbers, dictionary
+ * codes, 16-byte ids): one copy per chunk, with nulls marked in `validity`.
  */
-export class HexIdWriter implements ColumnWriter {
-  private readonly data = new Uint32Array(CHUNK_ROWS * 4);
-  private readonly validity = new Validity();
+export class TypedArrayWriter implements ColumnWriter {
+  readonly validity = new Validity();
+  private src: Float64Array | Int32Array | Uint32Array | undefined;
+  private bytes = 0;
 
-  set(i: number, s: string): boolean {
-    if (s.length !== 32) {
-      this.validity.setNull(i);
-      return false;
-    }
-    // Little-endian words: the last 8 hex digits are the lowest 32 bits.
-    const base = i * 4;
-    for (let w = 0; w < 4; w++) {
-      let word = 0;
-      for (let k = 0, at = 32 - (w + 1) * 8; k < 8; k++) {
-        const c = s.charCodeAt(at + k);
-        const v = c < 128 ? HEX[c]! : -1;
-        if (v < 0) {
-          this.validity.setNull(i);
-          return false;
-        }
-        word = word * 16 + v;
-      }
-      this.data[base + w] = word;
-    }
-    return true;
+  /** Uses the first `rows` values of `src` (`perRow` array elements each). */
+  use(src: Float64Array | Int32Array | Uint32Array, rows: number, perRow = 1): void {
+    this.src = src;
+    this.bytes = rows * perRow * src.BYTES_PER_ELEMENT;
   }
 
   reset(): void {
     this.validity.reset();
+    this.src = undefined;
   }
 
   flush(vector: duckdb.Vector): void {
-    duckdb.copy_data_to_vector(vector, 0, this.data.buffer, 0, this.data.byteLength);
+    const src = this.src;
+    if (!src) throw new Error('TypedArrayWriter.flush before use()');
+    duckdb.copy_data_to_vector(vector, 0, src.buffer as ArrayBuffer, src.byteOffset, this.bytes);
     this.validity.flush(vector);
   }
 }

@@ -4,6 +4,7 @@ import type { ErrorCode } from './errors.js';
 import type { FlowGate } from './flow-gate.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { ChangeList } from './change-columns.js';
 import type { InventoryChange } from './model.js';
 import type { Position, SourceKind } from './position.js';
 
@@ -136,8 +137,11 @@ export interface PartitionRef {
 
 export interface OutputBatch {
   readonly partition: PartitionRef;
-  /** Every record of a batch comes from one shard, so its object key can name the range. */
-  readonly records: readonly InventoryChange[];
+  /**
+   * Every record of a batch comes from one shard, so its object key can name the range. The
+   * pipeline hands over ChangeColumns (see change-columns.ts); a plain array also qualifies.
+   */
+  readonly records: ChangeList;
   readonly first: Position;
   readonly last: Position;
   /** Approximate payload bytes. */

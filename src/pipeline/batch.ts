@@ -1,4 +1,5 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { ChangeColumns } from '../core/change-columns.js';
 import type { InventoryChange } from '../core/model.js';
 import type { OutputBatch, PartitionRef } from '../core/ports.js';
 import type { Position } from '../core/position.js';
@@ -17,7 +18,7 @@ export interface BatchItem {
 export type FlushReason = 'records' | 'bytes' | 'age' | 'budget' | 'flush' | 'complete';
 
 export interface PendingBatch {
-  readonly batch: OutputBatch;
+  readonly batch: OutputBatch & { readonly records: ChangeColumns };
   readonly shardKey: string;
   readonly indices: readonly number[];
   readonly reason: FlushReason;
@@ -43,7 +44,7 @@ interface OpenBatch {
   readonly key: string;
   readonly shardKey: string;
   readonly partition: PartitionRef;
-  readonly records: InventoryChange[];
+  readonly records: ChangeColumns;
   readonly indices: number[];
   readonly first: Position;
   last: Position;
@@ -93,7 +94,7 @@ export function batchByPartition(
             key,
             shardKey: item.shardKey,
             partition: item.partition,
-            records: [],
+            records: new ChangeColumns(),
             indices: [],
             first: item.position,
             last: item.position,
