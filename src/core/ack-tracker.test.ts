@@ -32,4 +32,14 @@ describe('ShardAckState', () => {
     s.deliver([more]);
     expect(s.contiguous?.seq).toBe('20000');
   });
+
+  it('gives back whole positions, sub-sequences of aggregated records included', () => {
+    const s = new ShardAckState();
+    const a = s.receive({ ...pos(7), sub: 0 });
+    const b = s.receive({ ...pos(7), sub: 1 });
+    s.deliver([a]);
+    expect(s.contiguous).toEqual({ ...pos(7), sub: 0 });
+    s.deliver([b]);
+    expect(s.contiguous).toEqual({ ...pos(7), sub: 1 });
+  });
 });

@@ -8,14 +8,21 @@ import type { Position } from './position.js';
 export class ShardAckState {
   /** Index of the first record not yet known to be contiguously delivered. */
   private base = 0;
-  /** positions[i - offset] and done[i - offset] hold record i, for i >= offset. */
+  /**
+   * seqs[i - offset] and done[i - offset] hold record i, for i >= offset. Only the sequence is
+   * kept, not the Position: one open batch can hold the contiguous mark back while hundreds of
+   * thousands of later records arrive, and a Position object per record was most of the heap.
+   */
   private offset = 0;
-  private positions: Position[] = [];
+  private seqs: string[] = [];
   private done: boolean[] = [];
+  /** Sub-sequences (KPL-aggregated records), by record index; empty for most streams. */
+  private subs = new Map<number, number>();
+  private shard: Pick<Position, 'source' | 'stream' | 'shard'> | undefined;
   private lastContiguous: Position | undefined;
 
   get received(): number {
-    return this.offset + this.positions.length;
+    return this.offset + this.seqs.length;
   }
 
   /** Records received and not yet contiguously delivered (the checkpoint lag, in records). */
@@ -33,10 +40,14 @@ export class ShardAckState {
     return this.base - 1;
   }
 
+  /** Numbers the next record of this shard (all positions given must be of one shard). */
   receive(position: Position): number {
-    this.positions.push(position);
+    this.shard ??= { source: position.source, stream: position.stream, shard: position.shard };
+    const index = this.offset + this.seqs.length;
+    this.seqs.push(position.seq);
     this.done.push(false);
-    return this.offset + this.positions.length - 1;
+    if (position.sub !== undefined) this.subs.set(index, position.sub);
+    return index;
   }
 
   /** Marks records delivered; returns true when the contiguous position moved. */
@@ -48,16 +59,23 @@ export class ShardAckState {
     const start = this.base;
     while (this.base - this.offset < this.done.length && this.done[this.base - this.offset]) this.base++;
     if (this.base === start) return false;
-    this.lastContiguous = this.positions[this.base - 1 - this.offset];
+    this.lastContiguous = this.positionOf(this.base - 1);
     this.compact();
     return true;
   }
 
+  private positionOf(index: number): Position {
+    const seq = this.seqs[index - this.offset]!;
+    const sub = this.subs.get(index);
+    return sub === undefined ? { ...this.shard!, seq } : { ...this.shard!, seq, sub };
+  }
+
   private compact(): void {
     const drop = this.base - this.offset;
-    if (drop < 4096 || drop < this.positions.length / 2) return;
-    this.positions = this.positions.slice(drop);
+    if (drop < 4096 || drop < this.seqs.length / 2) return;
+    this.seqs = this.seqs.slice(drop);
     this.done = this.done.slice(drop);
+    if (this.subs.size > 0) for (const i of this.subs.keys()) if (i < this.base) this.subs.delete(i);
     this.offset = this.base;
   }
 }
