@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { type DuckDBConnection, DuckDBDataChunk, DuckDBInstance } from '@duckdb/node-api';
 import { IntegratorError, errorMessage } from '../../src/core/errors.js';
-import type { InventoryChange } from '../../src/core/model.js';
+import { type ChangeList, ChangeColumns } from '../../src/core/change-columns.js';
 import type { Encoder } from './encoder.js';
-import { DICT_DDL, SELECT_RAW, STAGE_DDL, STAGE_TYPES, StagedBatch } from './parquet-staging.js';
+import { DICT_DDL, StagedBatch } from './parquet-staging.js';
 
 export type ParquetCodec = 'snappy' | 'zstd';
 
@@ -47,23 +48,28 @@ export class ParquetEncoder implements Encoder {
 
   constructor(opts: ParquetEncoderOptions = {}) {
     this.codec = opts.compression ?? 'zstd';
-    this.maxConcurrency = Math.max(1, opts.maxConcurrency ?? 8);
+    // Encodes beyond one per core do not finish sooner (each COPY keeps a core busy), but each
+    // holds a whole batch in DuckDB: about 1 kB a row, so 100 MB for a full batch.
+    this.maxConcurrency = Math.max(1, Math.min(opts.maxConcurrency ?? 8, availableParallelism()));
     this.config = { threads: String(opts.threads ?? 1) };
     if (opts.memoryLimit) this.config.memory_limit = opts.memoryLimit;
   }
 
-  async encodeToFile(records: readonly InventoryChange[], path: string): Promise<{ bytes: number }> {
+  async encodeToFile(records: ChangeList, path: string): Promise<{ bytes: number }> {
     const con = await this.acquire();
     let healthy = false;
     try {
+      const staged = new StagedBatch(ChangeColumns.from(records));
       // A fresh table for each batch: after DELETE, DuckDB kept the deleted rows' blocks and a
       // long run grew by hundreds of MB.
-      await con.run(`CREATE OR REPLACE TEMP TABLE stage (${STAGE_DDL}); CREATE OR REPLACE TEMP TABLE dict (${DICT_DDL});`);
-      const staged = new StagedBatch(records);
+      await con.run(`CREATE OR REPLACE TEMP TABLE stage (${staged.layout.ddl}); CREATE OR REPLACE TEMP TABLE dict (${DICT_DDL});`);
       const appender = await con.createAppender('stage');
       try {
+        // One chunk, refilled: every chunk is native memory that only a JS garbage collection
+        // gives back, and a chunk per 2048 rows held a batch's worth of it.
+        const chunk = DuckDBDataChunk.create(staged.layout.types);
         for (let k = 0; k < staged.chunks; k++) {
-          const chunk = DuckDBDataChunk.create(STAGE_TYPES);
+          chunk.reset();
           staged.fill(k, chunk.chunk);
           appender.appendDataChunk(chunk);
           if ((k & 15) === 15) await nextTick();
@@ -77,7 +83,7 @@ export class ParquetEncoder implements Encoder {
       } finally {
         dictAppender.closeSync();
       }
-      await con.run(`COPY (${SELECT_RAW}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${this.codec})`);
+      await con.run(`COPY (${staged.layout.select}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${this.codec})`);
       await con.run('DROP TABLE stage; DROP TABLE dict;');
       healthy = true;
       return { bytes: (await stat(path)).size };

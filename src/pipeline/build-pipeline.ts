@@ -89,7 +89,14 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
   const now = ports.now ?? Date.now;
   const b = options.batching;
   const gate = new ManualGate();
-  const ledger = new DeliveryLedger(source, ports.catalog, options.table, log, metrics, (inFlight) => gate.set(inFlight < b.maxInFlightRecords));
+  /**
+   * Polls received and not yet normalized and batched. Sources also wait while more are queued
+   * than can be processed at once: a queued poll holds its raw payloads (and the read buffers
+   * they are views of), which cost far more memory than the batched records.
+   */
+  let unprocessed = 0;
+  const updateGate = () => gate.set(ledger.inFlight < b.maxInFlightRecords && unprocessed <= b.pollsInProgress);
+  const ledger = new DeliveryLedger(source, ports.catalog, options.table, log, metrics, updateGate);
   const partitioner = new Partitioner(options.partitioning.extraKeys);
   const flushRequests = new Subject<FlushRequest>();
   const letters$ = new Subject<LetterGroup>();
@@ -126,10 +133,21 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
       else perShard.set(shardKey, { labels: shardLabels(env.position), n: 1 });
     }
     for (const c of perShard.values()) metrics.inc(METRIC.received, c.labels, c.n);
+    unprocessed++;
+    updateGate();
     return received;
   };
 
   const processPoll = async (received: ReceivedPoll): Promise<BatchItem[]> => {
+    try {
+      return await normalizeAndEnrich(received);
+    } finally {
+      unprocessed--;
+      updateGate();
+    }
+  };
+
+  const normalizeAndEnrich = async (received: ReceivedPoll): Promise<BatchItem[]> => {
     const good: Array<{ r: ReceivedPoll[number]; change: InventoryChange }> = [];
     const groups = new Map<string, LetterGroup>();
     const letter = (shardKey: string, index: number, l: DeadLetter) => {
@@ -169,19 +187,16 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
 
   const writeBatch = async (pb: PendingBatch): Promise<void> => {
     const object = await deliverWithRetry(() => ports.sink.write(pb.batch), `write ${pb.batch.partition.path} (${pb.batch.records.length} records)`, log, metrics);
-    let min = Number.POSITIVE_INFINITY;
-    let max = Number.NEGATIVE_INFINITY;
-    for (const r of pb.batch.records) {
-      if (r.eventTime < min) min = r.eventTime;
-      if (r.eventTime > max) max = r.eventTime;
-    }
-    const done = now();
     const recs = pb.batch.records;
-    for (const r of [recs[0], recs[recs.length >> 1], recs[recs.length - 1]]) if (r) metrics.observe(METRIC.eventToLakeSeconds, (done - r.ingestTime) / 1000);
+    const done = now();
+    for (const k of [0, recs.length >> 1, recs.length - 1]) {
+      const r = recs.at(k);
+      if (r) metrics.observe(METRIC.eventToLakeSeconds, (done - r.ingestTime) / 1000);
+    }
     metrics.inc(METRIC.written, shardLabels(pb.batch.first), recs.length);
     written += recs.length;
     objects++;
-    ledger.deliver(pb.shardKey, pb.indices, { object, minEventTime: min, maxEventTime: max });
+    ledger.deliver(pb.shardKey, pb.indices, { object, minEventTime: recs.minEventTime, maxEventTime: recs.maxEventTime });
   };
 
   const writeLetters = async (g: LetterGroup): Promise<void> => {
