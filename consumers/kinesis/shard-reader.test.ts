@@ -62,15 +62,28 @@ describe('ShardReader', () => {
     for (const g of gaps) expect(g).toBeGreaterThanOrEqual(MIN_CALL_INTERVAL_MS - 2);
   });
 
-  it('asks for nothing ahead while the pipeline has closed the gate', async () => {
+  it('while the pipeline has closed the gate: no call ahead, and the page in hand waits', async () => {
     const gate = new ManualGate();
     // The pipeline closes the gate while the first call is out (too much in flight).
     const shard = fakeShard(2, { onCall: (n) => n === 0 && gate.set(false) });
     const run = reader(shard.client, shard.events, gate).run();
-    await new Promise((res) => setTimeout(res, MIN_CALL_INTERVAL_MS + 100));
-    expect(shard.events).toEqual(['call 0', 'take 100']);
+    await new Promise((res) => setTimeout(res, 3 * MIN_CALL_INTERVAL_MS));
+    expect(shard.events).toEqual(['call 0']);
     gate.set(true);
     expect(await run).toBe('closed');
-    expect(shard.events).toEqual(['call 0', 'take 100', 'call 1', 'take 101']);
+    // The pause outlasted the 200 ms pace, so the next call goes out before the held page is taken.
+    expect(shard.events).toEqual(['call 0', 'call 1', 'take 100', 'take 101']);
+  });
+
+  it('holds a page asked for ahead until the pipeline reopens the gate', async () => {
+    const gate = new ManualGate();
+    // The pipeline closes the gate while the second call (made ahead) is out.
+    const shard = fakeShard(3, { latencyMs: MIN_CALL_INTERVAL_MS + 20, onCall: (n) => n === 1 && gate.set(false) });
+    const run = reader(shard.client, shard.events, gate).run();
+    await new Promise((res) => setTimeout(res, 5 * MIN_CALL_INTERVAL_MS));
+    expect(shard.events).toEqual(['call 0', 'call 1', 'take 100']);
+    gate.set(true);
+    expect(await run).toBe('closed');
+    expect(shard.events).toEqual(['call 0', 'call 1', 'take 100', 'call 2', 'take 101', 'take 102']);
   });
 });

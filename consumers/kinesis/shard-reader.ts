@@ -43,9 +43,10 @@ type Fetched = { readonly page: GetRecordsCommandOutput } | { readonly err: unkn
  *
  * While a shard has a backlog, the next GetRecords is sent before the current page is handed to
  * the pipeline (whose normalize runs synchronously inside `emit`), so the stream works on the next
- * page while this process works on the last one; that keeps at most one page per shard beyond
- * what the gate admitted. Calls start at least 200 ms apart, counted from the previous call's
- * start: never more than Kinesis's 5 calls per second per shard, never a pause longer than that.
+ * page while this process works on the last one. No call goes ahead while the gate is closed, and
+ * a page is handed over only while it is open, so the cost is at most one page per shard held
+ * here. Calls start at least 200 ms apart, counted from the previous call's start: never more
+ * than Kinesis's 5 calls per second per shard, never a pause longer than that.
  */
 export class ShardReader {
   /** Last position handed to the pipeline: the shard is finished once the commit reaches it. */
@@ -92,6 +93,8 @@ export class ShardReader {
         const { page } = fetched;
         this.consecutiveFailures = 0;
         this.lastPollAt = Date.now();
+        // Handed over only while the pipeline has room, like a page asked for after the gate opened.
+        if (!o.gate.isOpen && !(await this.gateOpen())) return 'stopped';
         // A lease lost while the call was out: whoever holds it now reads this page.
         if (!o.holds()) return 'lost';
         iterator = page.NextShardIterator ?? undefined;
