@@ -22,9 +22,25 @@ export interface LookupClient {
   close(): Promise<void>;
 }
 
-/** Rows as both drivers return them (objects by column alias), turned into lookup rows. */
+const text = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : String(v));
+
+/** Rows as arrays in the order selectClause lists the columns: key, customer key if any, columns. */
+export function arrayRowsToLookupRows(spec: LookupSpec, rows: readonly (readonly unknown[])[]): LookupRow[] {
+  const first = spec.customerKey ? 2 : 1;
+  const cols = spec.columns;
+  const out: LookupRow[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const attrs: Record<string, string | null> = {};
+    for (let j = 0; j < cols.length; j++) attrs[cols[j]!] = text(r[first + j]);
+    // Frozen: the same object is cached and handed to every change with this key.
+    out[i] = { key: text(r[0]) ?? '', customerId: first === 2 ? text(r[1]) : null, attrs: Object.freeze(attrs) };
+  }
+  return out;
+}
+
+/** Rows as objects by column alias (mysql2), turned into lookup rows. */
 export function toLookupRows(spec: LookupSpec, rows: readonly Record<string, unknown>[], keyAlias: string, customerAlias: string): LookupRow[] {
-  const text = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : String(v));
   return rows.map((r) => {
     const attrs: Record<string, string | null> = {};
     for (const c of spec.columns) attrs[c] = text(r[c]);

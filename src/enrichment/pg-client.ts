@@ -2,8 +2,8 @@ import pg from 'pg';
 import type { Logger } from '../core/logger.js';
 import type { ConnectionTarget } from './connection.js';
 import type { Redact } from './db-errors.js';
-import { CUSTOMER_ALIAS, KEY_ALIAS, type LookupSpec, quoteName, selectClause } from './identifiers.js';
-import { type LookupClient, type LookupRow, toLookupRows } from './lookup-client.js';
+import { type LookupSpec, quoteName, selectClause } from './identifiers.js';
+import { arrayRowsToLookupRows, type LookupClient, type LookupRow } from './lookup-client.js';
 
 /**
  * PostgreSQL through a `pg` pool. Keys travel as one text[] parameter (`= ANY($1)`), so a batch
@@ -51,8 +51,9 @@ export class PgLookupClient implements LookupClient {
     if (values.length === 0) return [];
     // Unnamed statement: two queries a batch make planning cost nothing, and named ones would
     // collide on PGlite, whose socket connections all share one session.
-    const res = await this.pool.query<Record<string, unknown>>(sql, [values]);
-    return toLookupRows(spec, res.rows, KEY_ALIAS, CUSTOMER_ALIAS);
+    // Rows as arrays in SELECT order: no object per row keyed by column name, only to be read once.
+    const res = await this.pool.query<unknown[]>({ text: sql, values: [values], rowMode: 'array' });
+    return arrayRowsToLookupRows(spec, res.rows);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { IntegratorError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { METRIC, type Metrics } from '../core/metrics.js';
-import type { Enrichment, EnrichmentStatus, InventoryChange } from '../core/model.js';
+import { type Enrichment, type EnrichmentStatus, type InventoryChange, NOT_ENRICHED } from '../core/model.js';
 import type { Enricher, EnrichmentRejection, EnrichResult } from '../core/ports.js';
 import { backoffDelay, sleep } from '../core/retry.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -10,7 +10,7 @@ import { type Redact, toLookupError } from './db-errors.js';
 import { GuardedLookups } from './guarded-lookups.js';
 import type { LookupSpec } from './identifiers.js';
 import type { LookupClient } from './lookup-client.js';
-import { type Found, LookupCache } from './lookup-cache.js';
+import { type Attrs, type Found, found, LookupCache } from './lookup-cache.js';
 
 export interface SqlEnricherOptions {
   readonly lookups: LookupsConfig;
@@ -31,7 +31,16 @@ export interface SqlEnricherDeps {
 }
 
 type Name = 'order' | 'customer';
+/** Per batch, per key: its entry (PENDING while it is looked up); a failed key is absent. */
 type Known = Map<string, Found>;
+/** Per change of the batch: its entry for one lookup (NONE: it names no key; undefined: failed). */
+type Slots = (Found | undefined)[];
+type KeyOf = (c: InventoryChange, i: number) => string | null;
+interface Batch {
+  readonly known: Record<Name, Known>;
+  readonly order: Slots;
+  readonly customer: Slots;
+}
 
 /**
  * Joins each change with its order and customer: per micro-batch at most one query for the
@@ -96,13 +105,13 @@ export class SqlEnricher implements Enricher {
 
   async enrich(changes: readonly InventoryChange[]): Promise<EnrichResult> {
     if (changes.length === 0) return { enriched: [], rejected: [] };
-    const known: Record<Name, Known> = { order: new Map(), customer: new Map() };
+    const batch: Batch = { known: { order: new Map(), customer: new Map() }, order: new Array(changes.length), customer: new Array(changes.length) };
     for (let round = 1; ; round++) {
-      const errors = await this.resolve(changes, known);
+      const errors = await this.resolve(changes, batch);
       // Our own shutdown is not the database failing: nothing may be marked failed for it.
       if (this.stop.signal.aborted) throw new IntegratorError('SHUTDOWN', 'enricher closed during a lookup', { retriable: true });
       this.noteHealth(errors);
-      if (errors.size === 0 || this.opts.policy !== 'wait') return this.finish(changes, known, errors);
+      if (errors.size === 0 || this.opts.policy !== 'wait') return this.finish(changes, batch, errors);
       const fatal = [...errors.values()].find((e) => !e.retriable);
       if (fatal) {
         // Waiting cannot fix a wrong column or a missing grant: hand the error to the pipeline.
@@ -134,110 +143,129 @@ export class SqlEnricher implements Enricher {
     }
   }
 
-  /** Fills `known` from the cache and the database; returns the lookups that failed. */
-  private async resolve(changes: readonly InventoryChange[], known: Record<Name, Known>): Promise<Map<Name, IntegratorError>> {
+  /** Fills the batch from the cache and the database; returns the lookups that failed. */
+  private async resolve(changes: readonly InventoryChange[], batch: Batch): Promise<Map<Name, IntegratorError>> {
     const errors = new Map<Name, IntegratorError>();
-    const orderIds = new Set<string>();
-    for (const c of changes) if (c.orderId !== null) orderIds.add(c.orderId);
-    const orderErr = await this.fetch('order', orderIds, known.order);
+    const orderErr = await this.lookUp('order', changes, orderKey, batch.order, batch.known.order);
     if (orderErr) errors.set('order', orderErr);
-
-    const customerIds = new Set<string>();
-    for (const c of changes) {
-      const id = c.customerId ?? (c.orderId !== null ? customerOf(known.order.get(c.orderId)) : null);
-      if (id !== null) customerIds.add(id);
-    }
-    const customerErr = await this.fetch('customer', customerIds, known.customer);
+    const orders = batch.order;
+    const customerKey: KeyOf = (c, i) => c.customerId ?? (c.orderId !== null ? customerOf(orders[i]) : null);
+    const customerErr = await this.lookUp('customer', changes, customerKey, batch.customer, batch.known.customer);
     if (customerErr) errors.set('customer', customerErr);
     return errors;
   }
 
-  private async fetch(name: Name, keys: ReadonlySet<string>, known: Known): Promise<IntegratorError | undefined> {
+  /**
+   * Sets each change's entry in `slots`: NONE when it names no key, else from the batch, the
+   * cache, or one query for all keys neither knows; undefined when that query failed.
+   */
+  private async lookUp(name: Name, changes: readonly InventoryChange[], keyOf: KeyOf, slots: Slots, known: Known): Promise<IntegratorError | undefined> {
     const cache = this.caches[name];
+    const now = cache.now();
     const misses: string[] = [];
     let hits = 0;
-    for (const k of keys) {
-      if (known.has(k)) continue;
-      const cached = cache.get(k);
-      if (cached) {
-        known.set(k, cached);
-        hits++;
-      } else {
-        misses.push(k);
+    for (let i = 0; i < changes.length; i++) {
+      const k = keyOf(changes[i]!, i);
+      if (k === null) {
+        slots[i] = NONE;
+        continue;
       }
+      let f = known.get(k);
+      if (f === undefined) {
+        f = cache.get(k, now);
+        if (f !== undefined) hits++;
+        else {
+          f = PENDING;
+          misses.push(k);
+        }
+        known.set(k, f);
+      }
+      slots[i] = f;
     }
-    const labels = { lookup: name };
-    if (hits > 0) this.deps.metrics.inc(METRIC.enrichCacheHits, labels, hits);
+    if (hits > 0) this.deps.metrics.inc(METRIC.enrichCacheHits, LABELS[name], hits);
     if (misses.length === 0) return undefined;
-    this.deps.metrics.inc(METRIC.enrichCacheMisses, labels, misses.length);
+    const err = await this.query(name, misses, known, now);
+    for (let i = 0; i < changes.length; i++) if (slots[i] === PENDING) slots[i] = known.get(keyOf(changes[i]!, i)!);
+    return err;
+  }
+
+  /** Looks the PENDING keys up: each becomes its row, or missing; on failure they leave `known` (failed). */
+  private async query(name: Name, misses: readonly string[], known: Known, now: number): Promise<IntegratorError | undefined> {
+    this.deps.metrics.inc(METRIC.enrichCacheMisses, LABELS[name], misses.length);
+    const cache = this.caches[name];
     let rows;
     try {
       rows = await this.lookups.select(this.specs[name], misses);
     } catch (err) {
+      for (const k of misses) known.delete(k);
       return toLookupError(err, `${name} lookup`, this.deps.redact);
     }
-    const byKey = new Map<string, Found>();
-    for (const r of rows) if (!byKey.has(r.key)) byKey.set(r.key, { row: r.attrs, customerId: r.customerId });
+    for (const r of rows) {
+      // The first row of a key wins; a row for a key not asked for (a collation that ignores
+      // case) is not this key's row.
+      if (known.get(r.key) !== PENDING) continue;
+      const entry = found(r.attrs, r.customerId);
+      known.set(r.key, entry);
+      cache.set(r.key, entry, now);
+    }
     for (const k of misses) {
-      const found = byKey.get(k) ?? { row: null };
-      known.set(k, found);
-      cache.set(k, found);
+      if (known.get(k) !== PENDING) continue;
+      const entry = found(null);
+      known.set(k, entry);
+      cache.set(k, entry, now);
     }
     return undefined;
   }
 
-  private finish(changes: readonly InventoryChange[], known: Record<Name, Known>, errors: Map<Name, IntegratorError>): EnrichResult {
+  private finish(changes: readonly InventoryChange[], batch: Batch, errors: Map<Name, IntegratorError>): EnrichResult {
     const enriched: InventoryChange[] = [];
     const rejected: EnrichmentRejection[] = [];
-    for (const c of changes) {
-      let order: Found['row'] = null;
-      let customer: Found['row'] = null;
-      let orderState: State = 'none';
-      let customerState: State = 'none';
-      let customerId = c.customerId;
-      if (c.orderId !== null) {
-        const found = known.order.get(c.orderId);
-        orderState = stateOf(found);
-        order = found?.row ?? null;
-        if (customerId === null) customerId = customerOf(found);
-      }
-      if (customerId !== null) {
-        const found = known.customer.get(customerId);
-        customerState = stateOf(found);
-        customer = found?.row ?? null;
-      }
-      const status: EnrichmentStatus =
-        c.orderId === null && customerId === null
-          ? 'skipped'
-          : orderState === 'failed' || customerState === 'failed'
-            ? 'failed'
-            : orderState === 'missing' || customerState === 'missing'
-              ? 'missing'
-              : 'ok';
-      const reject = (status === 'failed' && this.opts.policy === 'dlq') || (status === 'missing' && this.onMissing === 'dlq');
-      if (reject) {
-        rejected.push({ eventId: c.eventId, code: 'ENRICHMENT_FAILED', reason: this.reason(c.orderId, orderState, customerId, customerState, errors) });
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      const order = batch.order[i];
+      const customer = batch.customer[i];
+      const o = stateOf(order);
+      const cs = stateOf(customer);
+      const state = o > cs ? o : cs;
+      if (state === NO_LOOKUP) {
+        enriched.push(c.enrichment === NOT_ENRICHED ? c : withEnrichment(c, NOT_ENRICHED));
         continue;
       }
-      // Rows are shared, frozen objects straight from the cache: no copy per change, and the
-      // Parquet encoder recognises a repeated map by reference instead of serialising it again.
-      const enrichment = {
-        status,
-        failed: FAILED[`${orderState === 'ok' || orderState === 'none' ? '' : 'o'}${customerState === 'ok' || customerState === 'none' ? '' : 'c'}`]!,
-        customer,
-        order,
-      } as Enrichment;
-      enriched.push({ ...c, enrichment });
+      if ((state === FAILED && this.opts.policy === 'dlq') || (state === MISSING && this.onMissing === 'dlq')) {
+        const customerId = c.customerId ?? (c.orderId !== null ? customerOf(order) : null);
+        rejected.push({ eventId: c.eventId, code: 'ENRICHMENT_FAILED', reason: this.reason(c.orderId, o, customerId, cs, errors) });
+        continue;
+      }
+      enriched.push(withEnrichment(c, this.enrichmentOf(order, o, customer, cs)));
     }
     return { enriched, rejected };
+  }
+
+  /**
+   * The enrichment for an order entry and a customer entry, shared by every change with the same
+   * two: remembered on the order's cache entry (with the customer entry it was built from), or on
+   * the customer's when there is no order. A refreshed row is a new entry, so a memo never outlives
+   * the rows it holds. Rows and enrichments are frozen: no copy per change, and the Parquet encoder
+   * recognises a repeated map by reference instead of serialising it again.
+   */
+  private enrichmentOf(order: Found | undefined, o: State, customer: Found | undefined, cs: State): Enrichment {
+    if (o === OK) {
+      const m = order!.memo;
+      if (m !== undefined && m.customer === customer) return m.enrichment;
+      const enrichment = build(o, order!.row, cs, customer?.row ?? null);
+      order!.memo = { customer, enrichment };
+      return enrichment;
+    }
+    if (o === NO_LOOKUP && customer !== undefined) return (customer.alone ??= build(o, null, cs, customer.row));
+    return build(o, order?.row ?? null, cs, customer?.row ?? null);
   }
 
   private reason(orderId: string | null, orderState: State, customerId: string | null, customerState: State, errors: Map<Name, IntegratorError>): string {
     const show = (key: string) => JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key);
     const parts: string[] = [];
     const one = (name: Name, key: string | null, state: State) => {
-      if (state === 'failed') parts.push(errors.get(name)?.message ?? `${name} lookup failed`);
-      else if (state === 'missing' && key !== null) parts.push(`${name} ${show(key)} not found`);
+      if (state === FAILED) parts.push(errors.get(name)?.message ?? `${name} lookup failed`);
+      else if (state === MISSING && key !== null) parts.push(`${name} ${show(key)} not found`);
     };
     one('order', orderId, orderState);
     one('customer', customerId, customerState);
@@ -256,15 +284,61 @@ export class SqlEnricher implements Enricher {
   }
 }
 
-type State = 'none' | 'ok' | 'missing' | 'failed';
-const stateOf = (found: Found | undefined): State => (found === undefined ? 'failed' : found.row === null ? 'missing' : 'ok');
+/** Lookup outcomes, ordered so that the worse of two is the larger: none < ok < missing < failed. */
+const NO_LOOKUP = 0;
+const OK = 1;
+const MISSING = 2;
+const FAILED = 3;
+type State = typeof NO_LOOKUP | typeof OK | typeof MISSING | typeof FAILED;
+const STATUS: readonly EnrichmentStatus[] = ['skipped', 'ok', 'missing', 'failed'];
 
-/** `enrichment.failed` lists, shared and frozen: o = order, c = customer. */
-const FAILED: Record<string, readonly string[]> = {
-  '': Object.freeze([]),
-  o: Object.freeze(['order']),
-  c: Object.freeze(['customer']),
-  oc: Object.freeze(['order', 'customer']),
-};
+/** A change naming no key for a lookup; never cached. */
+const NONE: Found = Object.freeze(found(null));
+/** A key being looked up in this batch; replaced by its row, missing, or removed (failed). */
+const PENDING: Found = Object.freeze(found(null));
+const orderKey: KeyOf = (c) => c.orderId;
 
-const customerOf = (found: Found | undefined): string | null => (found && found.row !== null ? (found.customerId ?? null) : null);
+const stateOf = (found: Found | undefined): State => (found === NONE ? NO_LOOKUP : found === undefined ? FAILED : found.row === null ? MISSING : OK);
+
+const customerOf = (found: Found | undefined): string | null => (found !== undefined && found.row !== null ? (found.customerId ?? null) : null);
+
+const LABELS: Record<Name, { lookup: Name }> = { order: { lookup: 'order' }, customer: { lookup: 'customer' } };
+
+/** `enrichment.failed` lists, shared and frozen, by bits: 1 = order, 2 = customer. */
+const FAILED_LISTS: readonly (readonly string[])[] = [
+  Object.freeze([]),
+  Object.freeze(['order']),
+  Object.freeze(['customer']),
+  Object.freeze(['order', 'customer']),
+];
+
+function build(o: State, order: Attrs | null, cs: State, customer: Attrs | null): Enrichment {
+  return Object.freeze({
+    status: STATUS[o > cs ? o : cs]!,
+    failed: FAILED_LISTS[(o >= MISSING ? 1 : 0) | (cs >= MISSING ? 2 : 0)]!,
+    customer,
+    order,
+  }) as Enrichment;
+}
+
+/** A copy of the change with its enrichment, written out: one fixed object shape, no spread. */
+function withEnrichment(c: InventoryChange, enrichment: Enrichment): InventoryChange {
+  return {
+    eventId: c.eventId,
+    source: c.source,
+    stream: c.stream,
+    shard: c.shard,
+    sequence: c.sequence,
+    eventType: c.eventType,
+    sku: c.sku,
+    warehouseId: c.warehouseId,
+    quantityBefore: c.quantityBefore,
+    quantityAfter: c.quantityAfter,
+    delta: c.delta,
+    orderId: c.orderId,
+    customerId: c.customerId,
+    eventTime: c.eventTime,
+    ingestTime: c.ingestTime,
+    enrichment,
+  };
+}

@@ -12,7 +12,7 @@ import { resolveTarget } from '../../src/enrichment/connection.js';
 import { createEnricher } from '../../src/enrichment/create.js';
 import { isRetriableDbError, redactor } from '../../src/enrichment/db-errors.js';
 import { quoteName } from '../../src/enrichment/identifiers.js';
-import { LookupCache } from '../../src/enrichment/lookup-cache.js';
+import { found, LookupCache } from '../../src/enrichment/lookup-cache.js';
 import { change, cust, ord } from './harness.js';
 
 const issues = (doc: unknown) => EnrichmentConfig.safeParse(doc).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
@@ -218,29 +218,40 @@ describe('circuit breaker', () => {
 
 describe('lookup cache', () => {
   it('expires rows after ttlMs and missing keys after negativeTtlMs, and evicts the least recently used', () => {
-    let now = 10_000; // lru-cache reads a start time of 0 as "no TTL"
+    let now = 10_000;
     const cache = new LookupCache({ maxEntries: 2, ttlMs: 1000, negativeTtlMs: 100 }, { now: () => now });
-    cache.set('a', { row: { name: 'A' } });
-    cache.set('nope', { row: null });
+    cache.set('a', found({ name: 'A' }));
+    cache.set('nope', found(null));
     now = 10_099;
-    expect(cache.get('nope')).toEqual({ row: null });
+    expect(cache.get('nope')?.row).toBeNull();
     now = 10_101;
     expect(cache.get('nope')).toBeUndefined();
-    expect(cache.get('a')).toEqual({ row: { name: 'A' } });
-    cache.set('b', { row: { name: 'B' } });
+    expect(cache.get('a')?.row).toEqual({ name: 'A' });
+    cache.set('b', found({ name: 'B' }));
     cache.get('a');
-    cache.set('c', { row: { name: 'C' } }); // evicts b, the least recently used
+    cache.set('c', found({ name: 'C' })); // evicts b, the least recently used
     expect([cache.get('a'), cache.get('b'), cache.get('c')].map((f) => f?.row?.name)).toEqual(['A', undefined, 'C']);
     now = 11_001;
     expect(cache.get('a')).toBeUndefined();
   });
 
+  it('evicts the least recently used to within half its capacity: a hit in the newer half does not reorder', () => {
+    const cache = new LookupCache({ maxEntries: 4, ttlMs: 1000, negativeTtlMs: 100 });
+    for (const k of ['a', 'b', 'c', 'd']) cache.set(k, found({ k }));
+    cache.get('a'); // oldest half: moves to the recent end (order b c d a)
+    cache.get('d'); // newest half: stays (still b c d a)
+    cache.set('e', found({ k: 'e' })); // evicts b
+    cache.set('f', found({ k: 'f' })); // evicts c
+    expect(['a', 'b', 'c', 'd', 'e', 'f'].filter((k) => cache.get(k) !== undefined)).toEqual(['a', 'd', 'e', 'f']);
+    expect(cache.size).toBe(4);
+  });
+
   it('can be switched off, and can skip negative caching', () => {
     const off = new LookupCache({ maxEntries: 0, ttlMs: 1000, negativeTtlMs: 100 });
-    off.set('a', { row: { name: 'A' } });
+    off.set('a', found({ name: 'A' }));
     expect(off.get('a')).toBeUndefined();
     const noNegative = new LookupCache({ maxEntries: 10, ttlMs: 1000, negativeTtlMs: 0 });
-    noNegative.set('nope', { row: null });
+    noNegative.set('nope', found(null));
     expect(noNegative.get('nope')).toBeUndefined();
   });
 });
