@@ -37,6 +37,10 @@ export const BatchingConfig = z
       .max(8)
       .default(1)
       .describe('polls normalized and enriched at once (their lookups overlap, output stays in order); above 1, a database outage ends in more events marked failed while the breaker tests the database'),
+    decodeWorkers: z
+      .union([z.literal('auto'), z.number().int().min(0).max(16)])
+      .default('auto')
+      .describe('worker threads that parse and validate JSON payloads of large polls; 0 decodes on the main thread; auto: none below 4 cores, else one per two cores beyond the first two, at most 2'),
   })
   .strict();
 export type BatchingConfig = z.infer<typeof BatchingConfig>;

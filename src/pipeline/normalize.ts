@@ -4,7 +4,7 @@ import { eventIdOf } from '../core/event-id.js';
 import { type InventoryChange, NOT_ENRICHED } from '../core/model.js';
 import type { DeadLetter } from '../core/ports.js';
 import { decodeCanonical } from './decode/canonical.js';
-import { type DecodeResult, decodeFailure } from './decode/types.js';
+import { type ChangeFields, type DecodeResult, decodeFailure } from './decode/types.js';
 
 export interface NormalizeOptions {
   /** Larger records go to the DLQ as RECORD_TOO_LARGE. */
@@ -19,21 +19,30 @@ export type Normalized = { readonly ok: true; readonly change: InventoryChange }
 const isDynamoDbRecord = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && 'dynamodb' in v && 'eventName' in v;
 
+/** A JSON payload decoded, or the DynamoDB stream record it turned out to hold (its decoder is the caller's). */
+export type BytesDecoded = DecodeResult | { readonly ok: 'dynamodb'; readonly record: unknown };
+
+/** JSON bytes (a file line, Kinesis data, a Kafka value) → fields; pure, so a worker thread can run it. */
+export function decodeBytes(data: Buffer): BytesDecoded {
+  if (data.length === 0) return decodeFailure('RECORD_UNDECODABLE', 'empty payload (a tombstone or a blank record)');
+  if (!isUtf8(data)) return decodeFailure('RECORD_UNDECODABLE', 'payload is not valid UTF-8');
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+  } catch (err) {
+    return decodeFailure('RECORD_UNDECODABLE', `payload is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
+  }
+  return isDynamoDbRecord(value) ? { ok: 'dynamodb', record: value } : decodeCanonical(value);
+}
+
 function decodePayload(env: Envelope, opts: NormalizeOptions): DecodeResult {
   if (env.size > opts.maxRecordBytes) {
     return decodeFailure('RECORD_TOO_LARGE', `record of ${env.size} bytes exceeds maxRecordBytes ${opts.maxRecordBytes}`);
   }
   const p = env.payload;
   if (p.kind === 'dynamodb') return opts.decodeDynamoDb(p.record);
-  if (p.data.length === 0) return decodeFailure('RECORD_UNDECODABLE', 'empty payload (a tombstone or a blank record)');
-  if (!isUtf8(p.data)) return decodeFailure('RECORD_UNDECODABLE', 'payload is not valid UTF-8');
-  let value: unknown;
-  try {
-    value = JSON.parse(p.data.toString('utf8'));
-  } catch (err) {
-    return decodeFailure('RECORD_UNDECODABLE', `payload is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
-  }
-  return isDynamoDbRecord(value) ? opts.decodeDynamoDb(value) : decodeCanonical(value);
+  const d = decodeBytes(p.data);
+  return d.ok === 'dynamodb' ? opts.decodeDynamoDb(d.record) : d;
 }
 
 /** Raw record → InventoryChange, or a dead letter that says why not. Never throws. */
@@ -48,10 +57,15 @@ export function normalize(env: Envelope, opts: NormalizeOptions): Normalized {
   if (!result.ok) {
     return { ok: false, letter: { position: pos, code: result.code, reason: result.reason, payload: env.payload, receivedAt: env.receivedAt } };
   }
-  const f = result.fields;
+  return { ok: true, change: toChange(env, result.fields, eventIdOf(pos)) };
+}
+
+/** The change a decoded record makes, at its envelope's position. */
+export function toChange(env: Envelope, f: ChangeFields, eventId: string): InventoryChange {
+  const pos = env.position;
   // Written out rather than spread: one fixed object shape, built in one step, on the hot path.
-  const change: InventoryChange = {
-    eventId: eventIdOf(pos),
+  return {
+    eventId,
     source: pos.source,
     stream: pos.stream,
     shard: pos.shard,
@@ -69,5 +83,4 @@ export function normalize(env: Envelope, opts: NormalizeOptions): Normalized {
     ingestTime: env.arrivedAt ?? env.receivedAt,
     enrichment: NOT_ENRICHED,
   };
-  return { ok: true, change };
 }
