@@ -93,7 +93,7 @@ export class LambdaStack extends Stack {
       logGroup,
       environment: {
         ...integratorEnvironment({ region: this.region, bucketName: props.bucketName, layout: props.layout, glueDatabase: props.glueDatabase }),
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=32',
       },
       ...(securityGroup && props.vpc ? { vpc: props.vpc, vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [securityGroup] } : {}),
     });
