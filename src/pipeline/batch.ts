@@ -51,6 +51,7 @@ interface OpenBatch {
   bytes: number;
   readonly openedAt: number;
   timer?: Subscription;
+  flushed?: boolean;
 }
 
 /**
@@ -71,6 +72,7 @@ export function batchByPartition(
       const flush = (b: OpenBatch, reason: FlushReason) => {
         if (open.get(b.key) !== b) return;
         open.delete(b.key);
+        b.flushed = true;
         b.timer?.unsubscribe();
         buffered -= b.bytes;
         subscriber.next({
@@ -86,9 +88,13 @@ export function batchByPartition(
         for (const b of [...open.values()]) if (pred(b)) flush(b, reason);
       };
 
+      // Consecutive records mostly go to the same batch: skip building its key for them.
+      let lastItem: BatchItem | undefined;
+      let lastBatch: OpenBatch | undefined;
       const add = (item: BatchItem) => {
-        const key = `${item.partition.path}\u0000${item.shardKey}`;
-        let b = open.get(key);
+        let b = lastItem && lastBatch && item.partition === lastItem.partition && item.shardKey === lastItem.shardKey && !lastBatch.flushed ? lastBatch : undefined;
+        const key = b ? b.key : `${item.partition.path}\u0000${item.shardKey}`;
+        b ??= open.get(key);
         if (!b) {
           b = {
             key,
@@ -105,6 +111,8 @@ export function batchByPartition(
           open.set(key, b);
           b.timer = scheduler.schedule(() => flush(batch, 'age'), opts.maxAgeMs);
         }
+        lastItem = item;
+        lastBatch = b;
         b.records.push(item.change);
         b.indices.push(item.index);
         b.last = item.position;
