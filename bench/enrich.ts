@@ -96,8 +96,8 @@ function config(path: string, dir: string, enrichment: unknown) {
     sink: { type: 'file', dir: join(dir, 'lake'), format: 'parquet', compression: 'zstd' },
     checkpoints: { type: 'file', path: join(dir, 'checkpoints.json') },
     enrichment,
-    // BENCH_POLLS_IN_PROGRESS=3 measures overlapping lookups (batching.pollsInProgress); default 1.
-    batching: { pollsInProgress: Number(process.env.BENCH_POLLS_IN_PROGRESS ?? 1) },
+    // BENCH_POLLS_IN_PROGRESS=1 measures polls enriched one at a time; unset: the config default.
+    batching: process.env.BENCH_POLLS_IN_PROGRESS ? { pollsInProgress: Number(process.env.BENCH_POLLS_IN_PROGRESS) } : {},
     logging: { level: 'warn' },
   };
 }

@@ -35,8 +35,8 @@ export const BatchingConfig = z
       .int()
       .min(1)
       .max(8)
-      .default(1)
-      .describe('polls normalized and enriched at once (their lookups overlap, output stays in order); above 1, a database outage ends in more events marked failed while the breaker tests the database'),
+      .default(3)
+      .describe('polls normalized and enriched at once (their lookups overlap, output stays in order); 1: one poll at a time'),
     decodeWorkers: z
       .union([z.literal('auto'), z.number().int().min(0).max(16)])
       .default('auto')

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerId, orderId } from '../fixtures/events.js';
 import { createPostgresSample, POSTGRES, type PostgresSample } from '../fixtures/sql/databases.js';
 import { createStream, type Kinesalite, startKinesalite } from '../stack/kinesalite.js';
-import { kinesisSource, serviceConfig } from './harness/configs.js';
+import { FAST_BATCHING, kinesisSource, serviceConfig } from './harness/configs.js';
 import { allDelivered, delivered, finalCheck, rawRows } from './harness/lake-check.js';
 import { KinesisProducer } from './harness/producers.js';
 import { startService, until, writeConfig } from './harness/service.js';
@@ -76,7 +76,10 @@ describe('fault: the database unreachable for a while', () => {
       lookups: { customers: { table: db.tables.customers }, orders: { table: db.tables.orders } },
       resilience: { queryTimeoutMs: 2000, connectTimeoutMs: 1000, maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20, breakerThreshold: 3, breakerResetMs: 200, waitMaxDelayMs: 200 },
     };
-    const config = await writeConfig(dir, policy, serviceConfig({ source: kinesisSource(kin.endpoint, stream), lakeDir: lake, checkpointFile: join(dir, `${policy}-checkpoints.json`), enrichment }));
+    // Polls overlap (three enriched at once), so lookups of several polls meet the breaker
+    // together when the database comes back: they must wait for its trial, not fail.
+    const batching = { ...FAST_BATCHING, pollsInProgress: 3 };
+    const config = await writeConfig(dir, policy, serviceConfig({ source: kinesisSource(kin.endpoint, stream), lakeDir: lake, checkpointFile: join(dir, `${policy}-checkpoints.json`), enrichment, batching }));
     const producer = new KinesisProducer(kin.client(), stream);
     const service = await startService(config, { name: `service (${policy})` });
     try {
