@@ -32,6 +32,12 @@ export interface BatcherOptions {
   readonly maxAgeMs: number;
   /** All open batches together; above it the largest is flushed early. */
   readonly memoryBudgetBytes: number;
+  /**
+   * Records in all open batches together; above it the largest is flushed early. Must stay
+   * below the sources' in-flight limit: were every in-flight record in an open batch, sources
+   * would wait for deliveries that only max age would ever start.
+   */
+  readonly maxBufferedRecords?: number;
 }
 
 /** Flush the open batches of these shards (all when omitted); `done` runs once they are emitted. */
@@ -68,6 +74,8 @@ export function batchByPartition(
     new Observable<PendingBatch>((subscriber) => {
       const open = new Map<string, OpenBatch>();
       let buffered = 0;
+      let bufferedRecords = 0;
+      const maxBufferedRecords = opts.maxBufferedRecords ?? Number.POSITIVE_INFINITY;
 
       const flush = (b: OpenBatch, reason: FlushReason) => {
         if (open.get(b.key) !== b) return;
@@ -75,6 +83,7 @@ export function batchByPartition(
         b.flushed = true;
         b.timer?.unsubscribe();
         buffered -= b.bytes;
+        bufferedRecords -= b.records.length;
         subscriber.next({
           batch: { partition: b.partition, records: b.records, first: b.first, last: b.last, bytes: b.bytes },
           shardKey: b.shardKey,
@@ -118,12 +127,13 @@ export function batchByPartition(
         b.last = item.position;
         b.bytes += item.size;
         buffered += item.size;
+        bufferedRecords++;
         if (b.records.length >= opts.maxRecords) flush(b, 'records');
         else if (b.bytes >= opts.maxBytes) flush(b, 'bytes');
       };
 
       const enforceBudget = () => {
-        while (buffered > opts.memoryBudgetBytes && open.size > 0) {
+        while ((buffered > opts.memoryBudgetBytes || bufferedRecords > maxBufferedRecords) && open.size > 0) {
           let largest: OpenBatch | undefined;
           for (const b of open.values()) if (!largest || b.bytes > largest.bytes) largest = b;
           flush(largest!, 'budget');

@@ -114,4 +114,14 @@ describe('buildPipeline', () => {
     expect(summary.written).toBe(1);
     expect(p.source.lastCommit()).toBe('1');
   });
+
+  it('keeps moving when the in-flight limit is reached with every batch still open', async () => {
+    // 2,400 records over 24 hour partitions: no batch ever fills, the memory budget is far off
+    // and max age is a minute away; only the buffered-records limit can start deliveries.
+    const polls = Array.from({ length: 24 }, (_, p) => Array.from({ length: 100 }, (_, i) => envelope(p * 100 + i + 1, event(p * 100 + i + 1, (p * 7 + i) % 24))));
+    const p = ports(new ArraySource(polls));
+    const summary = await buildPipeline(p, options({ maxRecords: 100_000, maxAgeMs: 60_000, maxInFlightRecords: 1000, memoryBudgetBytes: 1024 * 1024 * 1024 })).start().done;
+    expect(summary.written).toBe(2400);
+    expect(p.source.lastCommit()).toBe('2400');
+  }, 10_000);
 });

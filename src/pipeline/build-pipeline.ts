@@ -246,7 +246,11 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
     orderedMergeMap(decodePoll, decoder.concurrency),
     orderedMergeMap(processPoll, b.pollsInProgress),
     finalize(() => letters$.complete()),
-    batchByPartition({ maxRecords: b.maxRecords, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, memoryBudgetBytes: b.memoryBudgetBytes }, flushRequests, scheduler),
+    batchByPartition(
+      { maxRecords: b.maxRecords, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, memoryBudgetBytes: b.memoryBudgetBytes, maxBufferedRecords: Math.floor(b.maxInFlightRecords / 2) },
+      flushRequests,
+      scheduler,
+    ),
     mergeMap(writeBatch, b.writeConcurrency),
   );
   const letterWrites$ = letters$.pipe(mergeMap(writeLetters, 2));
