@@ -44,7 +44,7 @@ const JSON_TYPE: Record<JsonKind, string> = { list: 'VARCHAR[]', map: 'MAP(VARCH
 const NUMBER_COLUMNS = ['quantity_before', 'quantity_after', 'delta', 'event_time', 'ingest_time'] as const;
 const NUMBER_KEYS: readonly NumberColumn[] = ['quantityBefore', 'quantityAfter', 'delta', 'eventTime', 'ingestTime'];
 export const DICT_TYPES: readonly DuckDBType[] = [INTEGER, INTEGER, VARCHAR];
-export const DICT_DDL = 'col INTEGER, code INTEGER, val VARCHAR';
+export const DICT_DDL = 'kind INTEGER, idx INTEGER, val VARCHAR';
 
 /**
  * Which optional staging columns a batch needs: the text event id (ids that are not 32 hex
@@ -56,7 +56,21 @@ export interface StageShape {
   readonly over: readonly boolean[];
 }
 
-function rawExpression(name: string, shape: StageShape): string {
+/**
+ * Dictionary values of all columns travel in one table and come back as one list per kind
+ * (text, JSON list, JSON map), each column at its own offset: a list per column cost an ordered
+ * aggregate each, the largest fixed cost of a small object.
+ */
+const KINDS = ['text', 'list', 'map'] as const;
+const kindOf = (c: DictColumn): number => (c.json === 'list' ? 1 : c.json === 'map' ? 2 : 0);
+
+/** Where each dictionary column's values start in its kind's list, and which kinds have any. */
+export interface DictionaryOffsets {
+  readonly offsets: readonly number[];
+  readonly kinds: readonly boolean[];
+}
+
+function rawExpression(name: string, shape: StageShape, dict: DictionaryOffsets): string {
   if (name === 'event_id') {
     const hex = `lower(lpad(hex(s.event_hex), 32, '0'))`;
     return shape.eventIdText ? `CASE WHEN s.event_hex IS NULL THEN s.event_id ELSE ${hex} END` : hex;
@@ -69,19 +83,28 @@ function rawExpression(name: string, shape: StageShape): string {
   if (!c) throw new Error(`parquet encoder has no mapping for raw column "${name}"`);
   const type = c.json ? JSON_TYPE[c.json] : 'VARCHAR';
   const over = !shape.over[k] ? `CAST(NULL AS ${type})` : c.json ? `CAST(CAST(s.o_${name} AS JSON) AS ${type})` : `s.o_${name}`;
-  return `CASE WHEN s.c_${name} > 0 THEN d.d_${name}[s.c_${name}] ELSE ${over} END`;
+  const kind = kindOf(c);
+  if (!dict.kinds[kind]) return over;
+  const offset = dict.offsets[k]!;
+  return `CASE WHEN s.c_${name} > 0 THEN d.${KINDS[kind]}[s.c_${name}${offset > 0 ? ` + ${offset}` : ''}] ELSE ${over} END`;
 }
 
-function dictList(c: DictColumn, i: number): string {
-  const list = `coalesce(list(val ORDER BY code) FILTER (WHERE col = ${i}), [])`;
-  return c.json ? `list_transform(${list}, x -> CAST(CAST(x AS JSON) AS ${JSON_TYPE[c.json]}))` : list;
+function kindList(kind: number): string {
+  const list = `list(val ORDER BY idx) FILTER (WHERE kind = ${kind})`;
+  return kind === 0 ? list : `list_transform(${list}, x -> CAST(CAST(x AS JSON) AS ${JSON_TYPE[KINDS[kind] as JsonKind]}))`;
 }
 
-/** The staging table of one batch shape: its DDL, column types, and the SELECT producing RAW_COLUMNS. */
+/** SELECT over the staging tables `stage` and `dict` producing RAW_COLUMNS in file order. */
+export function selectRaw(shape: StageShape, dict: DictionaryOffsets): string {
+  const lists = KINDS.flatMap((name, kind) => (dict.kinds[kind] ? [`${kindList(kind)} AS ${name}`] : []));
+  const columns = RAW_COLUMNS.map((c) => `${rawExpression(c.name, shape, dict)} AS ${c.name}`).join(', ');
+  return lists.length === 0 ? `SELECT ${columns} FROM stage s` : `WITH d AS (SELECT ${lists.join(', ')} FROM dict)\nSELECT ${columns} FROM stage s CROSS JOIN d`;
+}
+
+/** The staging table of one batch shape: its DDL and column types. */
 export interface StageLayout {
   readonly ddl: string;
   readonly types: readonly DuckDBType[];
-  readonly select: string;
 }
 
 const layouts = new Map<string, StageLayout>();
@@ -98,9 +121,7 @@ export function stageLayout(shape: StageShape): StageLayout {
     cols.push([`c_${c.raw} INTEGER`, INTEGER]);
     if (shape.over[k]) cols.push([`o_${c.raw} VARCHAR`, VARCHAR]);
   });
-  const select = `WITH d AS (SELECT ${DICT_COLUMNS.map((c, i) => `${dictList(c, i)} AS d_${c.raw}`).join(', ')} FROM dict)
-SELECT ${RAW_COLUMNS.map((c) => `${rawExpression(c.name, shape)} AS ${c.name}`).join(', ')} FROM stage s CROSS JOIN d`;
-  layout = { ddl: cols.map((c) => c[0]).join(', '), types: cols.map((c) => c[1]), select };
+  layout = { ddl: cols.map((c) => c[0]).join(', '), types: cols.map((c) => c[1]) };
   layouts.set(key, layout);
   return layout;
 }
@@ -257,10 +278,19 @@ export class StagedBatch {
     }
   }
 
-  /** The dictionaries as (column, code, value) rows. */
-  dictionaryChunks(): DuckDBDataChunk[] {
+  /** The SELECT producing this batch's RAW_COLUMNS, and the dictionary rows it reads. */
+  dictionaries(): { select: string; chunks: DuckDBDataChunk[] } {
     const values = DICT_COLUMNS.map((c, k) => (c.text !== undefined ? this.records.dictionaries[c.text].values : this.objectDicts.get(k)!.values));
-    return dictionaryChunks(values);
+    const sizes = [0, 0, 0];
+    const offsets = DICT_COLUMNS.map((c, k) => {
+      const kind = kindOf(c);
+      const at = sizes[kind]!;
+      sizes[kind] = at + values[k]!.length;
+      return at;
+    });
+    const entries: Array<[number, number, string]> = [];
+    DICT_COLUMNS.forEach((c, k) => values[k]!.forEach((v, i) => entries.push([kindOf(c), offsets[k]! + i + 1, v])));
+    return { select: selectRaw(this.shape, { offsets, kinds: sizes.map((n) => n > 0) }), chunks: dictionaryChunks(entries) };
   }
 }
 
@@ -269,9 +299,7 @@ function hasPlainText(records: ChangeColumns, col: TextColumn): boolean {
   return records.blocks.some((b) => b.text[col].plain.some((v) => v !== null && v !== undefined));
 }
 
-function dictionaryChunks(dicts: readonly (readonly string[])[]): DuckDBDataChunk[] {
-  const entries: Array<[number, number, string]> = [];
-  dicts.forEach((d, col) => d.forEach((v, i) => entries.push([col, i + 1, v])));
+function dictionaryChunks(entries: ReadonlyArray<readonly [number, number, string]>): DuckDBDataChunk[] {
   const chunks: DuckDBDataChunk[] = [];
   for (let off = 0; off < entries.length; off += CHUNK_ROWS) {
     const rows = Math.min(CHUNK_ROWS, entries.length - off);

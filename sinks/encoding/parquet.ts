@@ -77,13 +77,16 @@ export class ParquetEncoder implements Encoder {
       } finally {
         appender.closeSync();
       }
-      const dictAppender = await con.createAppender('dict');
-      try {
-        for (const chunk of staged.dictionaryChunks()) dictAppender.appendDataChunk(chunk);
-      } finally {
-        dictAppender.closeSync();
+      const dict = staged.dictionaries();
+      if (dict.chunks.length > 0) {
+        const dictAppender = await con.createAppender('dict');
+        try {
+          for (const chunk of dict.chunks) dictAppender.appendDataChunk(chunk);
+        } finally {
+          dictAppender.closeSync();
+        }
       }
-      await con.run(`COPY (${staged.layout.select}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${this.codec})`);
+      await con.run(`COPY (${dict.select}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${this.codec})`);
       await con.run('DROP TABLE stage; DROP TABLE dict;');
       healthy = true;
       return { bytes: (await stat(path)).size };
