@@ -178,7 +178,20 @@ class ObjectDictionary {
   }
 }
 
-const asText = (v: string | object): string => (typeof v === 'object' ? JSON.stringify(v) : v);
+/**
+ * JSON text of frozen values (the enricher's shared, cached order and customer maps), kept per
+ * object: past the dictionary limit every row's map was serialized again.
+ */
+const jsonOfFrozen = new WeakMap<object, string>();
+function asText(v: string | object): string {
+  if (typeof v !== 'object') return v;
+  let text = jsonOfFrozen.get(v);
+  if (text === undefined) {
+    text = JSON.stringify(v);
+    if (Object.isFrozen(v)) jsonOfFrozen.set(v, text);
+  }
+  return text;
+}
 
 /**
  * One batch laid out for DuckDB, one ChangeColumns block per data chunk: numbers, event ids and
