@@ -1,11 +1,11 @@
 import { GetRecordsCommand, type GetRecordsCommandOutput, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Envelope } from '../../src/core/envelope.js';
 import { errorMessage } from '../../src/core/errors.js';
-import type { FlowGate } from '../../src/core/flow-gate.js';
+import { type FlowGate, whenOpenUnlessAborted } from '../../src/core/flow-gate.js';
 import type { Logger } from '../../src/core/logger.js';
 import { METRIC, type Metrics } from '../../src/core/metrics.js';
 import type { Position } from '../../src/core/position.js';
-import { backoffDelay, sleep } from '../../src/core/retry.js';
+import { backoffDelay, pauseUnlessAborted, sleep } from '../../src/core/retry.js';
 import { classify, readFailed } from './errors.js';
 import { type ResumeSkip, toEnvelopes } from './records.js';
 import type { IteratorStart } from './shards.js';
@@ -171,27 +171,12 @@ export class ShardReader {
   }
 
   /** Sleeps unless the source stops first; false when stopped. */
-  private async pause(ms: number): Promise<boolean> {
-    try {
-      await sleep(ms, this.o.signal);
-      return true;
-    } catch {
-      return false;
-    }
+  private pause(ms: number): Promise<boolean> {
+    return pauseUnlessAborted(ms, this.o.signal);
   }
 
-  private async gateOpen(): Promise<boolean> {
-    const { gate, signal } = this.o;
-    if (signal.aborted) return false;
-    if (gate.isOpen) return true;
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<false>((resolve) => {
-      onAbort = () => resolve(false);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    const open = await Promise.race([gate.whenOpen().then(() => true as const), aborted]);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-    return open && !signal.aborted;
+  private gateOpen(): Promise<boolean> {
+    return whenOpenUnlessAborted(this.o.gate, this.o.signal);
   }
 }
 

@@ -32,3 +32,17 @@ export class ManualGate implements FlowGate {
 }
 
 export const ALWAYS_OPEN: FlowGate = { isOpen: true, whenOpen: () => Promise.resolve() };
+
+/** Waits until `gate` opens; false (at once) when `signal` aborts first. */
+export async function whenOpenUnlessAborted(gate: FlowGate, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  if (gate.isOpen) return true;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<false>((resolve) => {
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  const open = await Promise.race([gate.whenOpen().then(() => true as const), aborted]);
+  if (onAbort) signal.removeEventListener('abort', onAbort);
+  return open && !signal.aborted;
+}

@@ -42,6 +42,16 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+/** Sleeps unless `signal` aborts first; false when it did. */
+export async function pauseUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY, hooks: RetryHooks = {}): Promise<T> {
   const wait = hooks.sleep ?? ((ms: number) => sleep(ms, hooks.signal));
   for (let attempt = 1; ; attempt++) {
