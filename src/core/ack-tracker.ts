@@ -1,4 +1,5 @@
 import type { Position } from './position.js';
+import { SeqLog } from './seq-log.js';
 
 /**
  * Tracks, for one shard, which received records are delivered (written to the lake or the DLQ)
@@ -9,20 +10,17 @@ export class ShardAckState {
   /** Index of the first record not yet known to be contiguously delivered. */
   private base = 0;
   /**
-   * seqs[i - offset] and done[i - offset] hold record i, for i >= offset. Only the sequence is
-   * kept, not the Position: one open batch can hold the contiguous mark back while hundreds of
-   * thousands of later records arrive, and a Position object per record was most of the heap.
+   * Record i's sequence and delivered flag. Only the sequence is kept, not the Position: one open
+   * batch can hold the contiguous mark back while hundreds of thousands of later records arrive.
    */
-  private offset = 0;
-  private seqs: string[] = [];
-  private done: boolean[] = [];
+  private readonly log = new SeqLog();
   /** Sub-sequences (KPL-aggregated records), by record index; empty for most streams. */
   private subs = new Map<number, number>();
   private shard: Pick<Position, 'source' | 'stream' | 'shard'> | undefined;
   private lastContiguous: Position | undefined;
 
   get received(): number {
-    return this.offset + this.seqs.length;
+    return this.log.end;
   }
 
   /** Records received and not yet contiguously delivered (the checkpoint lag, in records). */
@@ -43,21 +41,16 @@ export class ShardAckState {
   /** Numbers the next record of this shard (all positions given must be of one shard). */
   receive(position: Position): number {
     this.shard ??= { source: position.source, stream: position.stream, shard: position.shard };
-    const index = this.offset + this.seqs.length;
-    this.seqs.push(position.seq);
-    this.done.push(false);
+    const index = this.log.push(position.seq);
     if (position.sub !== undefined) this.subs.set(index, position.sub);
     return index;
   }
 
   /** Marks records delivered; returns true when the contiguous position moved. */
   deliver(indices: Iterable<number>): boolean {
-    for (const i of indices) {
-      const j = i - this.offset;
-      if (j >= 0 && j < this.done.length) this.done[j] = true;
-    }
+    for (const i of indices) if (this.log.has(i)) this.log.setFlag(i, 1);
     const start = this.base;
-    while (this.base - this.offset < this.done.length && this.done[this.base - this.offset]) this.base++;
+    while (this.base < this.log.end && this.log.flag(this.base) === 1) this.base++;
     if (this.base === start) return false;
     this.lastContiguous = this.positionOf(this.base - 1);
     this.compact();
@@ -65,17 +58,14 @@ export class ShardAckState {
   }
 
   private positionOf(index: number): Position {
-    const seq = this.seqs[index - this.offset]!;
+    const seq = this.log.seq(index);
     const sub = this.subs.get(index);
     return sub === undefined ? { ...this.shard!, seq } : { ...this.shard!, seq, sub };
   }
 
   private compact(): void {
-    const drop = this.base - this.offset;
-    if (drop < 4096 || drop < this.seqs.length / 2) return;
-    this.seqs = this.seqs.slice(drop);
-    this.done = this.done.slice(drop);
-    if (this.subs.size > 0) for (const i of this.subs.keys()) if (i < this.base) this.subs.delete(i);
-    this.offset = this.base;
+    const before = this.log.start;
+    this.log.dropBelow(this.base);
+    if (this.log.start !== before && this.subs.size > 0) for (const i of this.subs.keys()) if (i < this.log.start) this.subs.delete(i);
   }
 }
