@@ -33,4 +33,20 @@ describe('ChangeColumns', () => {
     expect(cols.dictionaries.sku.values).toEqual(['SKU-0', 'SKU-1', 'SKU-2']);
     expect(cols.dictionaries.orderId.values.length).toBeLessThan(600);
   });
+
+  it('reuses the blocks of a released batch without carrying anything over', () => {
+    const first = [
+      makeChange({ sequence: '1', eventId: 'NOT-A-HEX-ID' }),
+      ...Array.from({ length: BLOCK_ROWS + 700 }, (_, i) => makeChange({ sequence: String(i + 2), orderId: `order-${i}` })),
+    ];
+    const a = ChangeColumns.from(first);
+    const blocks = new Set(a.blocks);
+    a.release();
+    expect(a.length).toBe(0);
+    const second = Array.from({ length: 10 }, (_, i) => makeChange({ sequence: String(100 + i), orderId: null, customerId: i % 2 ? null : `C-${i}` }));
+    const b = ChangeColumns.from(second);
+    expect(blocks.has(b.blocks[0]!)).toBe(true);
+    expect([...b]).toEqual(second);
+    expect(b.blocks[0]!.text.orderId.plain.some((v) => typeof v === 'string')).toBe(false);
+  });
 });

@@ -63,7 +63,11 @@ export class ChangeBlock {
   readonly idWords = new Uint32Array(BLOCK_ROWS * 4);
   /** Event ids that are not: by row. */
   readonly idText = new Map<number, string>();
-  readonly sequence: string[] = [];
+  /**
+   * Arrays are allocated at full size: grown by push, each left its outgrown copies behind in
+   * V8's old space (a block outlives young collections), about 150 bytes of garbage a row.
+   */
+  readonly sequence: string[] = new Array<string>(BLOCK_ROWS);
   /** null is NaN (every other value is an integer). */
   readonly numbers: Record<NumberColumn, Float64Array> = {
     quantityBefore: new Float64Array(BLOCK_ROWS),
@@ -72,10 +76,28 @@ export class ChangeBlock {
     eventTime: new Float64Array(BLOCK_ROWS),
     ingestTime: new Float64Array(BLOCK_ROWS),
   };
-  readonly text = Object.fromEntries(TEXT_COLUMNS.map((c) => [c, { codes: new Int32Array(BLOCK_ROWS), plain: [] }])) as unknown as Record<TextColumn, CodedText>;
+  readonly text = Object.fromEntries(TEXT_COLUMNS.map((c) => [c, { codes: new Int32Array(BLOCK_ROWS), plain: new Array<string | null>(BLOCK_ROWS) }])) as unknown as Record<TextColumn, CodedText>;
   /** Enrichment objects are shared (cached lookups, NOT_ENRICHED), so rows keep references. */
-  readonly enrichment: Enrichment[] = [];
+  readonly enrichment: Enrichment[] = new Array<Enrichment>(BLOCK_ROWS);
+
+  /** Empties the block for reuse; typed columns are overwritten row by row, so they are left as they are. */
+  reset(): void {
+    this.rows = 0;
+    this.idText.clear();
+    // Cleared, not truncated: truncating would give the backing stores up.
+    this.sequence.fill(undefined as unknown as string);
+    for (const c of Object.values(this.text)) c.plain.fill(undefined as unknown as null);
+    this.enrichment.fill(undefined as unknown as Enrichment);
+  }
 }
+
+/**
+ * Blocks of released batches, reused by new ones. Blocks live as long as their batch, so they
+ * die in V8's old space; freed only by a full collection, their memory piled up as garbage and
+ * fragmented the native heap (tens of MB of resident memory). The pool caps what it keeps.
+ */
+const pool: ChangeBlock[] = [];
+const POOL_MAX = 128;
 
 const HEX = new Int8Array(128).fill(-1);
 for (let c = 0; c < 16; c++) HEX['0123456789abcdef'.charCodeAt(c)] = c;
@@ -134,11 +156,11 @@ export class ChangeColumns implements ChangeList {
 
   push(c: InventoryChange): void {
     let block = this.blocks[this.blocks.length - 1];
-    if (!block || block.rows === BLOCK_ROWS) this.blocks.push((block = new ChangeBlock()));
+    if (!block || block.rows === BLOCK_ROWS) this.blocks.push((block = pool.pop() ?? new ChangeBlock()));
     const i = block.rows++;
     this.count++;
     if (!hexToWords(c.eventId, block.idWords, i * 4)) block.idText.set(i, c.eventId);
-    block.sequence.push(c.sequence);
+    block.sequence[i] = c.sequence;
     const n = block.numbers;
     n.quantityBefore[i] = c.quantityBefore ?? Number.NaN;
     n.quantityAfter[i] = c.quantityAfter ?? Number.NaN;
@@ -157,14 +179,27 @@ export class ChangeColumns implements ChangeList {
     this.setText(t.warehouseId, d.warehouseId, i, c.warehouseId);
     this.setText(t.orderId, d.orderId, i, c.orderId);
     this.setText(t.customerId, d.customerId, i, c.customerId);
-    block.enrichment.push(c.enrichment);
+    block.enrichment[i] = c.enrichment;
   }
 
   private setText(col: CodedText, dict: TextDictionary, i: number, v: string | null): void {
     const code = v === null ? 0 : dict.code(v);
     col.codes[i] = code;
-    // Rows are appended in order, so `plain` stays dense up to the rows that needed it.
     if (code === 0) col.plain[i] = v;
+  }
+
+  /**
+   * Gives the blocks back for reuse by later batches and empties this one. Only the batch's owner
+   * calls it, once nothing reads the batch any more (after its write).
+   */
+  release(): void {
+    for (const b of this.blocks) {
+      if (pool.length >= POOL_MAX) break;
+      b.reset();
+      pool.push(b);
+    }
+    this.blocks.length = 0;
+    this.count = 0;
   }
 
   /** The change at `index` as an object (a copy: changing it does not change the batch). */

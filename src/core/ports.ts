@@ -156,7 +156,11 @@ export interface WrittenObject {
 }
 
 export interface Sink {
-  /** Writes one batch as one object with a key derived from its positions; retries inside. */
+  /**
+   * Writes one batch as one object with a key derived from its positions; retries inside. The
+   * batch's records are the pipeline's once the promise settles (their memory is reused): a
+   * sink that keeps them copies them.
+   */
   write(batch: OutputBatch): Promise<WrittenObject>;
   close(): Promise<void>;
 }

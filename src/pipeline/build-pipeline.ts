@@ -229,6 +229,7 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
     written += recs.length;
     objects++;
     ledger.deliver(pb.shardKey, pb.indices, { object, minEventTime: recs.minEventTime, maxEventTime: recs.maxEventTime });
+    recs.release();
   };
 
   const writeLetters = async (g: LetterGroup): Promise<void> => {
