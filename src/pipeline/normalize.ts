@@ -4,6 +4,7 @@ import { eventIdOf } from '../core/event-id.js';
 import { type InventoryChange, NOT_ENRICHED } from '../core/model.js';
 import type { DeadLetter } from '../core/ports.js';
 import { decodeCanonical } from './decode/canonical.js';
+import { scanCanonical } from './decode/scan-canonical.js';
 import { type ChangeFields, type DecodeResult, decodeFailure } from './decode/types.js';
 
 export interface NormalizeOptions {
@@ -25,6 +26,8 @@ export type BytesDecoded = DecodeResult | { readonly ok: 'dynamodb'; readonly re
 /** JSON bytes (a file line, Kinesis data, a Kafka value) → fields; pure, so a worker thread can run it. */
 export function decodeBytes(data: Buffer): BytesDecoded {
   if (data.length === 0) return decodeFailure('RECORD_UNDECODABLE', 'empty payload (a tombstone or a blank record)');
+  const fields = scanCanonical(data);
+  if (fields) return { ok: true, fields };
   if (!isUtf8(data)) return decodeFailure('RECORD_UNDECODABLE', 'payload is not valid UTF-8');
   let value: unknown;
   try {
