@@ -257,7 +257,12 @@ export class StagedBatch {
     this.eventHex.use(block.idWords, rows, 4);
     for (const i of block.idText.keys()) this.eventHex.validity.setNull(i);
     if (this.shape.eventIdText) for (let i = 0; i < rows; i++) this.eventId.set(i, block.idText.get(i) ?? null);
-    for (let i = 0; i < rows; i++) this.sequence.set(i, block.sequence[i]!);
+    const seqNums = block.seqNums;
+    for (let i = 0; i < rows; i++) {
+      const n = seqNums[i]!;
+      if (Number.isNaN(n)) this.sequence.set(i, block.sequence[i]!);
+      else this.sequence.setDecimal(i, n);
+    }
     NUMBER_COLUMNS.forEach((name, k) => {
       const w = this.nums[k]!;
       const values = block.numbers[NUMBER_KEYS[k]!];

@@ -45,6 +45,11 @@ function oddChanges(): InventoryChange[] {
       sequence: '49590338271490256608559692538361571095921575989136588898',
       enrichment: { status: 'ok', failed: [], customer: { name: 'Zoë "Z" O\'Neil', note: null, '': 'empty key', 'ключ': 'значение' }, order: {} },
     }),
+    makeChange({ sequence: '999999999999' }),
+    makeChange({ sequence: '1000000000000' }),
+    makeChange({ sequence: '0' }),
+    makeChange({ sequence: '0012' }),
+    makeChange({ sequence: '12.3' }),
     makeChange({ sequence: '10', enrichment: { status: 'failed', failed: ['customer', 'order'], customer: null, order: { channel: 'web', long } } }),
   ];
 }

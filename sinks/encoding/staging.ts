@@ -106,6 +106,19 @@ export class TextWriter implements ColumnWriter {
     this.longVal.push(s);
   }
 
+  /** A non-negative integer as its decimal text, written inline without making a string. */
+  setDecimal(i: number, n: number): void {
+    if (n >= 1e12) {
+      this.set(i, String(n));
+      return;
+    }
+    let len = 1;
+    for (let p = 10; p <= n; p *= 10) len++;
+    const base = i * STRING_T;
+    for (let k = len - 1, v = n; k >= 0; k--, v = Math.floor(v / 10)) this.data[base + 4 + k] = 48 + (v % 10);
+    this.view.setUint32(base, len, true);
+  }
+
   /** Every row null; call on a freshly reset writer instead of set() for each row. */
   setAllNull(): void {
     this.validity.setAllNull();

@@ -1,4 +1,5 @@
 import type { Enrichment, EventType, InventoryChange } from './model.js';
+import { packSeq } from './seq-log.js';
 
 /** Rows per block: DuckDB's vector size, so an encoder can hand a block over as one data chunk. */
 export const BLOCK_ROWS = 2048;
@@ -64,10 +65,15 @@ export class ChangeBlock {
   /** Event ids that are not: by row. */
   readonly idText = new Map<number, string>();
   /**
-   * Arrays are allocated at full size: grown by push, each left its outgrown copies behind in
-   * V8's old space (a block outlives young collections), about 150 bytes of garbage a row.
+   * Sequences that are small decimals (file lines, Kafka offsets) as numbers, else NaN: a string
+   * per row lives as long as the batch, so in V8's old space.
    */
-  readonly sequence: string[] = new Array<string>(BLOCK_ROWS);
+  readonly seqNums = new Float64Array(BLOCK_ROWS);
+  /**
+   * The other sequences (Kinesis, DynamoDB), by row. Arrays are allocated at full size: grown by
+   * push, each left its outgrown copies behind in old space, about 150 bytes of garbage a row.
+   */
+  readonly sequence: Array<string | undefined> = new Array<string | undefined>(BLOCK_ROWS);
   /** null is NaN (every other value is an integer). */
   readonly numbers: Record<NumberColumn, Float64Array> = {
     quantityBefore: new Float64Array(BLOCK_ROWS),
@@ -80,12 +86,17 @@ export class ChangeBlock {
   /** Enrichment objects are shared (cached lookups, NOT_ENRICHED), so rows keep references. */
   readonly enrichment: Enrichment[] = new Array<Enrichment>(BLOCK_ROWS);
 
+  sequenceAt(i: number): string {
+    const n = this.seqNums[i]!;
+    return Number.isNaN(n) ? this.sequence[i]! : String(n);
+  }
+
   /** Empties the block for reuse; typed columns are overwritten row by row, so they are left as they are. */
   reset(): void {
     this.rows = 0;
     this.idText.clear();
     // Cleared, not truncated: truncating would give the backing stores up.
-    this.sequence.fill(undefined as unknown as string);
+    this.sequence.fill(undefined);
     for (const c of Object.values(this.text)) c.plain.fill(undefined as unknown as null);
     this.enrichment.fill(undefined as unknown as Enrichment);
   }
@@ -160,7 +171,9 @@ export class ChangeColumns implements ChangeList {
     const i = block.rows++;
     this.count++;
     if (!hexToWords(c.eventId, block.idWords, i * 4)) block.idText.set(i, c.eventId);
-    block.sequence[i] = c.sequence;
+    const seq = packSeq(c.sequence);
+    block.seqNums[i] = seq;
+    if (Number.isNaN(seq)) block.sequence[i] = c.sequence;
     const n = block.numbers;
     n.quantityBefore[i] = c.quantityBefore ?? Number.NaN;
     n.quantityAfter[i] = c.quantityAfter ?? Number.NaN;
@@ -216,7 +229,7 @@ export class ChangeColumns implements ChangeList {
       source: text('source') as InventoryChange['source'],
       stream: text('stream')!,
       shard: text('shard')!,
-      sequence: block.sequence[i]!,
+      sequence: block.sequenceAt(i),
       eventType: text('eventType') as EventType,
       sku: text('sku')!,
       warehouseId: text('warehouseId')!,

@@ -1,11 +1,19 @@
 /** Entries per chunk: a chunk is dropped whole once everything in it is behind the reader. */
 const CHUNK = 4096;
-/** Decimal strings that survive a round trip through a double: up to 15 digits, no leading zero. */
-const SMALL_DECIMAL = /^(?:0|[1-9]\d{0,14})$/;
-
-/** `seq` as a number when it is a small canonical decimal (line numbers, Kafka offsets), else NaN. */
+/**
+ * `seq` as a number when it is a decimal that survives a round trip through a double (up to 15
+ * digits, no leading zero: line numbers, Kafka offsets), else NaN. Per record, so no regex.
+ */
 export function packSeq(seq: string): number {
-  return seq.length <= 15 && SMALL_DECIMAL.test(seq) ? Number(seq) : Number.NaN;
+  const n = seq.length;
+  if (n === 0 || n > 15 || (n > 1 && seq.charCodeAt(0) === 48)) return Number.NaN;
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const d = seq.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 class Chunk {
