@@ -1,7 +1,7 @@
 import type duckdb from '@duckdb/node-bindings';
 import { DOUBLE, DuckDBDataChunk, type DuckDBType, INTEGER, UHUGEINT, VARCHAR } from '@duckdb/node-api';
 import { RAW_COLUMNS } from '../../src/core/columns.js';
-import { BLOCK_ROWS, type ChangeColumns, TextDictionary, type CodedText, type NumberColumn, type TextColumn } from '../../src/core/change-columns.js';
+import { BLOCK_ROWS, type ChangeBlock, type ChangeColumns, TextDictionary, type CodedText, type NumberColumn, type TextColumn } from '../../src/core/change-columns.js';
 import type { Enrichment } from '../../src/core/model.js';
 import { CHUNK_ROWS, CodeWriter, type ColumnWriter, flushChunk, TextWriter, TypedArrayWriter } from './staging.js';
 
@@ -54,7 +54,16 @@ export const DICT_DDL = 'kind INTEGER, idx INTEGER, val VARCHAR';
 export interface StageShape {
   readonly eventIdText: boolean;
   readonly over: readonly boolean[];
+  /** Dictionary codes are staged (c_ columns) with a dictionary table; false for a small batch staged as plain text. */
+  readonly coded: boolean;
 }
+
+/**
+ * Batches up to this many rows are staged as plain text, without codes or dictionary table:
+ * the dictionary SELECT (list aggregates, CASE per column) costs DuckDB a few milliseconds per
+ * object whatever its size, several times what writing a small batch's text row by row costs.
+ */
+export const PLAIN_MAX_ROWS = BLOCK_ROWS;
 
 /**
  * Dictionary values of all columns travel in one table and come back as one list per kind
@@ -105,23 +114,25 @@ export function selectRaw(shape: StageShape, dict: DictionaryOffsets): string {
 export interface StageLayout {
   readonly ddl: string;
   readonly types: readonly DuckDBType[];
+  /** Whether the batch uses the dictionary table. */
+  readonly coded: boolean;
 }
 
 const layouts = new Map<string, StageLayout>();
 
 /** Staging columns: event id as a number (and as text if needed), sequence, numbers, then per dictionary column its code (and plain text if needed). */
 export function stageLayout(shape: StageShape): StageLayout {
-  const key = `${shape.eventIdText ? 1 : 0}${shape.over.map((o) => (o ? 1 : 0)).join('')}`;
+  const key = `${shape.coded ? 1 : 0}${shape.eventIdText ? 1 : 0}${shape.over.map((o) => (o ? 1 : 0)).join('')}`;
   let layout = layouts.get(key);
   if (layout) return layout;
   const cols: Array<[string, DuckDBType]> = [['event_hex UHUGEINT', UHUGEINT]];
   if (shape.eventIdText) cols.push(['event_id VARCHAR', VARCHAR]);
   cols.push(['sequence VARCHAR', VARCHAR], ...NUMBER_COLUMNS.map((n): [string, DuckDBType] => [`n_${n} DOUBLE`, DOUBLE]));
   DICT_COLUMNS.forEach((c, k) => {
-    cols.push([`c_${c.raw} INTEGER`, INTEGER]);
+    if (shape.coded) cols.push([`c_${c.raw} INTEGER`, INTEGER]);
     if (shape.over[k]) cols.push([`o_${c.raw} VARCHAR`, VARCHAR]);
   });
-  layout = { ddl: cols.map((c) => c[0]).join(', '), types: cols.map((c) => c[1]) };
+  layout = { ddl: cols.map((c) => c[0]).join(', '), types: cols.map((c) => c[1]), coded: shape.coded };
   layouts.set(key, layout);
   return layout;
 }
@@ -218,14 +229,18 @@ export class StagedBatch {
   constructor(private readonly records: ChangeColumns) {
     if (CHUNK_ROWS !== BLOCK_ROWS) throw new Error(`DuckDB vector size ${CHUNK_ROWS} differs from ChangeColumns blocks of ${BLOCK_ROWS} rows`);
     this.chunks = records.blocks.length;
-    const over = DICT_COLUMNS.map((c, k) => (c.text !== undefined ? hasPlainText(records, c.text) : this.codeObjects(k, c.get)));
-    this.shape = { eventIdText: records.blocks.some((b) => b.idText.size > 0), over };
+    const coded = records.length > PLAIN_MAX_ROWS;
+    const over = DICT_COLUMNS.map((c, k) => {
+      if (!coded) return hasValues(records, c);
+      return c.text !== undefined ? hasPlainText(records, c.text) : this.codeObjects(k, c.get);
+    });
+    this.shape = { eventIdText: records.blocks.some((b) => b.idText.size > 0), over, coded };
     this.layout = stageLayout(this.shape);
     this.writers = [this.eventHex];
     if (this.shape.eventIdText) this.writers.push(this.eventId);
     this.writers.push(this.sequence, ...this.nums);
     DICT_COLUMNS.forEach((_, k) => {
-      this.writers.push(this.codes[k]!);
+      if (coded) this.writers.push(this.codes[k]!);
       if (over[k]) this.writers.push(this.overs[k]!);
     });
   }
@@ -271,11 +286,30 @@ export class StagedBatch {
     });
     const offset = index * BLOCK_ROWS;
     DICT_COLUMNS.forEach((col, k) => {
-      if (col.text !== undefined) this.fillText(block.text[col.text], k, rows);
+      if (!this.shape.coded) this.fillPlain(block, col, k, rows);
+      else if (col.text !== undefined) this.fillText(block.text[col.text], k, rows);
       else this.fillObjects(block.enrichment, col.get, k, offset, rows);
     });
     flushChunk(chunk, this.writers, rows);
     return rows;
+  }
+
+  /** Column `k` as text row by row, dictionary codes resolved here (small batches). */
+  private fillPlain(block: ChangeBlock, col: DictColumn, k: number, rows: number): void {
+    const over = this.overs[k]!;
+    if (col.text !== undefined) {
+      const { codes, plain } = block.text[col.text];
+      const values = this.records.dictionaries[col.text].values;
+      for (let i = 0; i < rows; i++) {
+        const code = codes[i]!;
+        over.set(i, code > 0 ? values[code - 1]! : (plain[i] ?? null));
+      }
+    } else {
+      for (let i = 0; i < rows; i++) {
+        const v = col.get(block.enrichment[i]!);
+        over.set(i, v === null ? null : asText(v));
+      }
+    }
   }
 
   private fillText(col: CodedText, k: number, rows: number): void {
@@ -298,6 +332,7 @@ export class StagedBatch {
 
   /** The SELECT producing this batch's RAW_COLUMNS, and the dictionary rows it reads. */
   dictionaries(): { select: string; chunks: DuckDBDataChunk[] } {
+    if (!this.shape.coded) return { select: selectRaw(this.shape, { offsets: [], kinds: [false, false, false] }), chunks: [] };
     const values = DICT_COLUMNS.map((c, k) => (c.text !== undefined ? this.records.dictionaries[c.text].values : this.objectDicts.get(k)!.values));
     const sizes = [0, 0, 0];
     const offsets = DICT_COLUMNS.map((c, k) => {
@@ -310,6 +345,15 @@ export class StagedBatch {
     DICT_COLUMNS.forEach((c, k) => values[k]!.forEach((v, i) => entries.push([kindOf(c), offsets[k]! + i + 1, v])));
     return { select: selectRaw(this.shape, { offsets, kinds: sizes.map((n) => n > 0) }), chunks: dictionaryChunks(entries) };
   }
+}
+
+/** Whether any row of `col` is not null: an all-null column is not staged. */
+function hasValues(records: ChangeColumns, col: DictColumn): boolean {
+  return records.blocks.some((b) => {
+    if (col.text !== undefined) return b.text[col.text].codes.subarray(0, b.rows).some((c) => c > 0) || b.text[col.text].plain.some((v) => v !== null && v !== undefined);
+    for (let i = 0; i < b.rows; i++) if (col.get(b.enrichment[i]!) !== null) return true;
+    return false;
+  });
 }
 
 /** Whether any row of `col` holds text that was not coded. */

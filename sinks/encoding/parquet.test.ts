@@ -6,7 +6,7 @@ import { RAW_COLUMNS } from '../../src/core/columns.js';
 import type { InventoryChange } from '../../src/core/model.js';
 import { makeChange, makeChanges } from '../../test/fixtures/changes.js';
 import { parquetColumns, readChangesFromParquet } from '../testing/read-parquet.js';
-import { DICT_LIMIT } from './parquet-staging.js';
+import { DICT_LIMIT, PLAIN_MAX_ROWS } from './parquet-staging.js';
 import { ParquetEncoder } from './parquet.js';
 import { CHUNK_ROWS } from './staging.js';
 
@@ -73,6 +73,11 @@ describe('ParquetEncoder', () => {
   it('round-trips every column row for row: nulls, maps, lists, unicode, NUL, long and edge values', async () => {
     const records = oddChanges();
     expect(await roundTrip(records, 'odd')).toEqual(records);
+  });
+
+  it('round-trips the same values in a batch large enough to be dictionary-coded', async () => {
+    const records = [...oddChanges(), ...makeChanges(PLAIN_MAX_ROWS, { firstSeq: 1_000 }), ...oddChanges()];
+    expect(await roundTrip(records, 'odd-coded')).toEqual(records);
   });
 
   it('keeps row order and values across many chunks and past the dictionary limit', async () => {
