@@ -30,21 +30,9 @@ const enum K {
   Other,
 }
 
-const KEYS: ReadonlyArray<readonly [string, K]> = [
-  ['eventType', K.EventType],
-  ['sku', K.Sku],
-  ['warehouseId', K.WarehouseId],
-  ['quantityBefore', K.QuantityBefore],
-  ['quantityAfter', K.QuantityAfter],
-  ['delta', K.Delta],
-  ['orderId', K.OrderId],
-  ['customerId', K.CustomerId],
-  ['eventTime', K.EventTime],
-];
-const KEY_BYTES = KEYS.map(([k, id]) => ({ bytes: Buffer.from(k, 'latin1'), id }));
-const TYPE_BYTES = EVENT_TYPES.map((t) => ({ bytes: Buffer.from(t, 'latin1'), type: t }));
-/** Keys that make the general path read the record differently (a DynamoDB stream record). */
-const DIVERTING = [Buffer.from('dynamodb', 'latin1'), Buffer.from('eventName', 'latin1')];
+const TYPES: readonly EventType[] = EVENT_TYPES;
+const CACHE_SIZE = 8192;
+const cache: Array<string | undefined> = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -52,9 +40,9 @@ const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_TIME = Date.UTC(2100, 0, 1);
 const MAX_ID = 512;
 
-function same(b: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
-  if (end - start !== word.length) return false;
-  for (let k = 0; k < word.length; k++) if (b[start + k] !== word[k]) return false;
+/** Whether b[at..] starts with the ASCII `word` (the caller has checked the length). */
+function is(b: Uint8Array, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (b[at + k] !== word.charCodeAt(k)) return false;
   return true;
 }
 
@@ -73,46 +61,80 @@ class Scanner {
   // Where the last string token's content lies.
   private strStart = 0;
   private strEnd = 0;
+  private strHash = 0;
 
   constructor(private readonly b: Buffer) {}
 
+  // Loops keep the index in a local and stay in bounds: reading past the end of a typed array,
+  // or through `this` on every byte, made the scan slower than JSON.parse.
   private ws(): void {
     const b = this.b;
-    let c = b[this.i];
-    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++this.i];
+    const n = b.length;
+    let i = this.i;
+    while (i < n) {
+      const c = b[i]!;
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      i++;
+    }
+    this.i = i;
   }
 
   /** A string without escapes, of printable ASCII; false for anything else. */
   private str(): boolean {
     const b = this.b;
-    if (b[this.i] !== QUOTE) return false;
-    const start = ++this.i;
-    for (;;) {
-      const c = b[this.i];
-      if (c === undefined || c < 0x20 || c >= 0x7f || c === BACKSLASH) return false;
+    const n = b.length;
+    let i = this.i;
+    if (i >= n || b[i] !== QUOTE) return false;
+    const start = ++i;
+    let h = 0;
+    for (; i < n; i++) {
+      const c = b[i]!;
       if (c === QUOTE) break;
-      this.i++;
+      if (c < 0x20 || c >= 0x7f || c === BACKSLASH) return false;
+      h = (Math.imul(h, 31) + c) | 0;
     }
+    if (i >= n) return false;
+    this.strHash = h;
     this.strStart = start;
-    this.strEnd = this.i++;
+    this.strEnd = i;
+    this.i = i + 1;
     return true;
   }
 
+  /** The byte at the index, or -1 past the end. */
+  private peek(): number {
+    return this.i < this.b.length ? this.b[this.i]! : -1;
+  }
+
+  /**
+   * The last string token as a string. Values repeat (skus, warehouses, customers), so recent
+   * ones are kept in a small table by hash: a hit makes no string, and a string seen before
+   * has its hash computed already for the dictionaries downstream.
+   */
   private text(): string {
-    return this.b.toString('latin1', this.strStart, this.strEnd);
+    const { b, strStart: start, strEnd: end } = this;
+    const slot = (this.strHash ^ (end - start)) & (CACHE_SIZE - 1);
+    const cached = cache[slot];
+    if (cached !== undefined && cached.length === end - start) {
+      let k = 0;
+      while (k < cached.length && cached.charCodeAt(k) === b[start + k]) k++;
+      if (k === cached.length) return cached;
+    }
+    const v = b.toString('latin1', start, end);
+    cache[slot] = v;
+    return v;
   }
 
   /** An id: a string of 1..512 characters, or (when allowed) null. NaN marks failure. */
   private id(nullable: boolean): string | null | number {
-    if (this.b[this.i] === 0x6e) return nullable && this.word('null') ? null : Number.NaN;
+    if (this.peek() === 0x6e) return nullable && this.word('null') ? null : Number.NaN;
     if (!this.str()) return Number.NaN;
     const n = this.strEnd - this.strStart;
     return n >= 1 && n <= MAX_ID ? this.text() : Number.NaN;
   }
 
   private word(w: string): boolean {
-    const b = this.b;
-    for (let k = 0; k < w.length; k++) if (b[this.i + k] !== w.charCodeAt(k)) return false;
+    if (this.i + w.length > this.b.length || !is(this.b, this.i, w)) return false;
     this.i += w.length;
     return true;
   }
@@ -120,33 +142,41 @@ class Scanner {
   /** A JSON integer of at most 15 digits (no fraction, exponent or -0); NaN otherwise. */
   private int(): number {
     const b = this.b;
-    let neg = false;
-    if (b[this.i] === 0x2d) {
-      neg = true;
-      this.i++;
-    }
-    const start = this.i;
+    const n = b.length;
+    let i = this.i;
+    const neg = i < n && b[i] === 0x2d;
+    if (neg) i++;
+    const start = i;
     let v = 0;
-    let c = b[this.i];
-    while (c !== undefined && c >= 0x30 && c <= 0x39) {
+    let c = -1;
+    for (; i < n; i++) {
+      c = b[i]!;
+      if (c < 0x30 || c > 0x39) break;
       v = v * 10 + (c - 0x30);
-      c = b[++this.i];
     }
-    const digits = this.i - start;
+    this.i = i;
+    const digits = i - start;
     if (digits === 0 || digits > 15 || (digits > 1 && b[start] === 0x30)) return Number.NaN;
-    if (c === 0x2e || c === 0x65 || c === 0x45) return Number.NaN;
+    if (i < n && (c === 0x2e || c === 0x65 || c === 0x45)) return Number.NaN;
     if (neg && v === 0) return Number.NaN;
     return neg ? -v : v;
   }
 
+  /** Consumes the byte `c` if it is next. */
+  private eat(c: number): boolean {
+    if (this.i >= this.b.length || this.b[this.i] !== c) return false;
+    this.i++;
+    return true;
+  }
+
   private optInt(): number | null {
-    if (this.b[this.i] === 0x6e) return this.word('null') ? null : Number.NaN;
+    if (this.peek() === 0x6e) return this.word('null') ? null : Number.NaN;
     return this.int();
   }
 
   /** Skips a scalar value of a field the decoder ignores; false for anything not simple. */
   private skip(): boolean {
-    const c = this.b[this.i];
+    const c = this.peek();
     if (c === QUOTE) return this.str();
     if (c === 0x74) return this.word('true');
     if (c === 0x66) return this.word('false');
@@ -154,17 +184,41 @@ class Scanner {
     return !Number.isNaN(this.int());
   }
 
+  /** The field a key names (by length first: a record has nine keys to tell apart). */
   private key(): K | undefined {
     if (!this.str()) return undefined;
-    const { b, strStart: s, strEnd: e } = this;
-    for (const k of KEY_BYTES) if (same(b, s, e, k.bytes)) return k.id;
-    for (const d of DIVERTING) if (same(b, s, e, d)) return undefined;
-    return K.Other;
+    const { b, strStart: at } = this;
+    switch (this.strEnd - at) {
+      case 3:
+        return is(b, at, 'sku') ? K.Sku : K.Other;
+      case 5:
+        return is(b, at, 'delta') ? K.Delta : K.Other;
+      case 7:
+        return is(b, at, 'orderId') ? K.OrderId : K.Other;
+      case 8:
+        // A DynamoDB stream record: the general path reads those.
+        return is(b, at, 'dynamodb') ? undefined : K.Other;
+      case 9:
+        if (!is(b, at, 'event')) return K.Other;
+        return is(b, at + 5, 'Type') ? K.EventType : is(b, at + 5, 'Time') ? K.EventTime : is(b, at + 5, 'Name') ? undefined : K.Other;
+      case 10:
+        return is(b, at, 'customerId') ? K.CustomerId : K.Other;
+      case 11:
+        return is(b, at, 'warehouseId') ? K.WarehouseId : K.Other;
+      case 13:
+        return is(b, at, 'quantityAfter') ? K.QuantityAfter : K.Other;
+      case 14:
+        return is(b, at, 'quantityBefore') ? K.QuantityBefore : K.Other;
+      default:
+        return K.Other;
+    }
   }
 
   private type(): EventType | undefined {
     if (!this.str()) return undefined;
-    for (const t of TYPE_BYTES) if (same(this.b, this.strStart, this.strEnd, t.bytes)) return t.type;
+    const { b, strStart: at } = this;
+    const n = this.strEnd - at;
+    for (const t of TYPES) if (t.length === n && is(b, at, t)) return t;
     return undefined;
   }
 
@@ -196,7 +250,7 @@ class Scanner {
       case K.Delta:
         return !Number.isNaN((this.delta = this.int()));
       case K.EventTime: {
-        if (this.b[this.i] === QUOTE) {
+        if (this.peek() === QUOTE) {
           if (!this.str()) return false;
           this.eventTime = isoMillis(this.b, this.strStart, this.strEnd);
         } else {
@@ -211,26 +265,23 @@ class Scanner {
   }
 
   object(): boolean {
-    const b = this.b;
     this.ws();
-    if (b[this.i++] !== 0x7b) return false;
+    if (!this.eat(0x7b)) return false;
     this.ws();
-    if (b[this.i] === 0x7d) return false;
     for (;;) {
       const k = this.key();
       if (k === undefined) return false;
       this.ws();
-      if (b[this.i++] !== 0x3a) return false;
+      if (!this.eat(0x3a)) return false;
       this.ws();
       if (!this.value(k)) return false;
       this.ws();
-      const c = b[this.i++];
-      if (c === 0x7d) break;
-      if (c !== 0x2c) return false;
+      if (this.eat(0x7d)) break;
+      if (!this.eat(0x2c)) return false;
       this.ws();
     }
     this.ws();
-    return this.i === b.length;
+    return this.i === this.b.length;
   }
 
   fields(): ChangeFields | undefined {
