@@ -7,8 +7,12 @@ import type { Position } from './position.js';
  * `crypto.hash` is about twice as fast as createHash().update().digest() on the hot path.
  */
 export function eventIdOf(p: Position): string {
-  return eventIdFrom(eventIdPrefix(p), p.seq, p.sub);
+  // Consecutive records are mostly of one shard: its prefix is built once per run of them.
+  if (p.source !== last.source || p.stream !== last.stream || p.shard !== last.shard) last = { source: p.source, stream: p.stream, shard: p.shard, prefix: eventIdPrefix(p) };
+  return eventIdFrom(last.prefix, p.seq, p.sub);
 }
+
+let last = { source: '', stream: '', shard: '', prefix: '' };
 
 /** The part of the hashed text that a shard's records share. */
 export const eventIdPrefix = (p: Pick<Position, 'source' | 'stream' | 'shard'>): string => `${p.source}\u0000${p.stream}\u0000${p.shard}\u0000`;

@@ -38,6 +38,7 @@ export class DeliveryLedger {
   private catalogChain: Promise<void> = Promise.resolve();
   private readonly partitionsSeen = new Set<string>();
   private stopping = false;
+  private lastShard: { source: string; stream: string; shard: string; state: ShardState } | undefined;
 
   constructor(
     private readonly source: Pick<Source, 'commit'>,
@@ -64,6 +65,13 @@ export class DeliveryLedger {
   }
 
   receive(position: Position): { shardKey: string; index: number } {
+    // Records of one shard arrive in runs: the last shard is reused without building its key.
+    const last = this.lastShard;
+    if (last && last.source === position.source && last.stream === position.stream && last.shard === position.shard) {
+      this.received++;
+      this.onInFlightChange(this.inFlight);
+      return { shardKey: last.state.key, index: last.state.ack.receive(position) };
+    }
     const key = shardKey(position);
     let s = this.shards.get(key);
     if (!s) {
@@ -80,6 +88,7 @@ export class DeliveryLedger {
       };
       this.shards.set(key, s);
     }
+    this.lastShard = { source: position.source, stream: position.stream, shard: position.shard, state: s };
     this.received++;
     this.onInFlightChange(this.inFlight);
     return { shardKey: key, index: s.ack.receive(position) };
