@@ -49,13 +49,15 @@ export class TextDictionary {
 export interface CodedText {
   readonly codes: Int32Array;
   /** Value of rows whose code is 0 (null stays null); sparse-ish, filled only where needed. */
-  readonly plain: Array<string | null>;
+  plain: Array<string | null>;
 }
 
 const TEXT_COLUMNS = ['source', 'stream', 'shard', 'eventType', 'sku', 'warehouseId', 'orderId', 'customerId'] as const;
 export type TextColumn = (typeof TEXT_COLUMNS)[number];
 const NUMBER_COLUMNS = ['quantityBefore', 'quantityAfter', 'delta', 'eventTime', 'ingestTime'] as const;
 export type NumberColumn = (typeof NUMBER_COLUMNS)[number];
+
+const NO_PLAIN: Array<string | null> = Object.freeze([]) as unknown as Array<string | null>;
 
 /** Up to BLOCK_ROWS changes, column by column. */
 export class ChangeBlock {
@@ -82,7 +84,8 @@ export class ChangeBlock {
     eventTime: new Float64Array(BLOCK_ROWS),
     ingestTime: new Float64Array(BLOCK_ROWS),
   };
-  readonly text = Object.fromEntries(TEXT_COLUMNS.map((c) => [c, { codes: new Int32Array(BLOCK_ROWS), plain: new Array<string | null>(BLOCK_ROWS) }])) as unknown as Record<TextColumn, CodedText>;
+  /** `plain` starts as NO_PLAIN: most columns are all coded, and a slot array is 16 kB of heap. */
+  readonly text = Object.fromEntries(TEXT_COLUMNS.map((c) => [c, { codes: new Int32Array(BLOCK_ROWS), plain: NO_PLAIN }])) as unknown as Record<TextColumn, CodedText>;
   /** Enrichment objects are shared (cached lookups, NOT_ENRICHED), so rows keep references. */
   readonly enrichment: Enrichment[] = new Array<Enrichment>(BLOCK_ROWS);
 
@@ -97,7 +100,7 @@ export class ChangeBlock {
     this.idText.clear();
     // Cleared, not truncated: truncating would give the backing stores up.
     this.sequence.fill(undefined);
-    for (const c of Object.values(this.text)) c.plain.fill(undefined as unknown as null);
+    for (const c of Object.values(this.text)) if (c.plain !== NO_PLAIN) c.plain.fill(undefined as unknown as null);
     this.enrichment.fill(undefined as unknown as Enrichment);
   }
 }
@@ -108,7 +111,7 @@ export class ChangeBlock {
  * fragmented the native heap (tens of MB of resident memory). The pool caps what it keeps.
  */
 const pool: ChangeBlock[] = [];
-const POOL_MAX = 128;
+const POOL_MAX = 32;
 
 const HEX = new Int8Array(128).fill(-1);
 for (let c = 0; c < 16; c++) HEX['0123456789abcdef'.charCodeAt(c)] = c;
@@ -198,7 +201,11 @@ export class ChangeColumns implements ChangeList {
   private setText(col: CodedText, dict: TextDictionary, i: number, v: string | null): void {
     const code = v === null ? 0 : dict.code(v);
     col.codes[i] = code;
-    if (code === 0) col.plain[i] = v;
+    // A null needs no slot: an empty one reads as null.
+    if (code === 0 && v !== null) {
+      if (col.plain === NO_PLAIN) col.plain = new Array<string | null>(BLOCK_ROWS);
+      col.plain[i] = v;
+    }
   }
 
   /**
