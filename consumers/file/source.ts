@@ -10,7 +10,13 @@ import type { FileSourceConfig } from './config.js';
 import { LineSplitter } from './line-splitter.js';
 
 export const FILE_SHARD = '0';
-const DEFAULT_READ_CHUNK = 1024 * 1024;
+/**
+ * Lines are views of the chunk they were read in, so a chunk lives until its last line is
+ * processed, usually long enough to reach V8's old space, where only a full collection frees
+ * it. Smaller chunks hold less dead input: 1 MB chunks measured ~30 MB more peak RSS than
+ * 128 kB, at the same throughput.
+ */
+const DEFAULT_READ_CHUNK = 128 * 1024;
 const DECIMAL = /^\d+$/;
 
 export interface FileSourceDeps {
