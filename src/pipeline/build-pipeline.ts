@@ -138,12 +138,16 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
   const receivePoll = (poll: readonly Envelope[]): ReceivedPoll => {
     const received: ReceivedPoll = [];
     const perShard = new Map<string, { labels: { source: string; shard: string }; n: number }>();
+    let last: { key: string; count: { n: number } } | undefined;
     for (const env of poll) {
       const { shardKey, index } = ledger.receive(env.position);
       received.push({ env, shardKey, index });
-      const c = perShard.get(shardKey);
-      if (c) c.n++;
-      else perShard.set(shardKey, { labels: shardLabels(env.position), n: 1 });
+      if (last?.key !== shardKey) {
+        let c = perShard.get(shardKey);
+        if (!c) perShard.set(shardKey, (c = { labels: shardLabels(env.position), n: 0 }));
+        last = { key: shardKey, count: c };
+      }
+      last.count.n++;
     }
     for (const c of perShard.values()) metrics.inc(METRIC.received, c.labels, c.n);
     unprocessed += received.length;

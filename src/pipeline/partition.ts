@@ -29,23 +29,31 @@ const HOUR_MS = 3_600_000;
  * formatted strings are cached per hour bucket and the whole ref per extra-key combination.
  */
 export class Partitioner {
-  private readonly hours = new Map<number, { dt: string; hour: string; path: string }>();
+  private readonly hours = new Map<number, { dt: string; hour: string; path: string; ref: PartitionRef }>();
+  private last: { bucket: number; ref: PartitionRef } | undefined;
   private readonly refs = new Map<string, PartitionRef>();
 
   constructor(private readonly extraKeys: readonly ExtraPartitionKey[] = []) {}
 
   partitionOf(change: InventoryChange): PartitionRef {
     const bucket = Math.floor(change.eventTime / HOUR_MS);
+    const noExtras = this.extraKeys.length === 0;
+    // Per record: the previous record's hour is the likeliest, then the hour table; no allocation.
+    if (noExtras && this.last?.bucket === bucket) return this.last.ref;
     let h = this.hours.get(bucket);
     if (!h) {
       const iso = new Date(bucket * HOUR_MS).toISOString();
       const dt = iso.slice(0, 10);
       const hour = iso.slice(11, 13);
-      h = { dt, hour, path: `dt=${dt}/hour=${hour}` };
+      const path = `dt=${dt}/hour=${hour}`;
+      h = { dt, hour, path, ref: { path, values: { dt, hour } } };
       if (this.hours.size > 100_000) this.hours.clear();
       this.hours.set(bucket, h);
     }
-    if (this.extraKeys.length === 0) return this.cached(h.path, () => ({ path: h.path, values: { dt: h.dt, hour: h.hour } }));
+    if (noExtras) {
+      this.last = { bucket, ref: h.ref };
+      return h.ref;
+    }
     const extras = this.extraKeys.map((k) => String(change[k]));
     const cacheKey = `${h.path}\u0000${extras.join('\u0000')}`;
     return this.cached(cacheKey, () => {
