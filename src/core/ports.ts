@@ -123,6 +123,11 @@ export interface EnrichResult {
 export interface Enricher {
   /** One call per micro-batch: at most one query per lookup table, never one per event. */
   enrich(changes: readonly InventoryChange[]): Promise<EnrichResult>;
+  /**
+   * True when enrich() returns its input as is (changes are normalized NOT_ENRICHED already):
+   * the pipeline then does not call it.
+   */
+  readonly passThrough?: boolean;
   close(): Promise<void>;
 }
 

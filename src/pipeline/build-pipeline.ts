@@ -4,7 +4,7 @@ import type { Envelope } from '../core/envelope.js';
 import { ManualGate } from '../core/flow-gate.js';
 import type { Logger } from '../core/logger.js';
 import { METRIC, type Metrics } from '../core/metrics.js';
-import type { InventoryChange } from '../core/model.js';
+import { type InventoryChange, NOT_ENRICHED } from '../core/model.js';
 import type { Catalog, DeadLetter, DeadLetterSink, Enricher, Sink, Source, SourceContext } from '../core/ports.js';
 import type { BatchingConfig, PartitioningConfig } from '../config/schema.js';
 import type { Position } from '../core/position.js';
@@ -194,18 +194,29 @@ function start(ports: PipelinePorts, options: PipelineOptions): RunningPipeline 
     }
   };
 
+  const itemOf = (r: ReceivedPoll[number], change: InventoryChange): BatchItem => ({
+    change,
+    position: r.env.position,
+    shardKey: r.shardKey,
+    index: r.index,
+    size: r.env.size + RECORD_OVERHEAD_BYTES,
+    partition: partitioner.partitionOf(change),
+  });
+
   const enrichDecoded = async (good: DecodedPoll): Promise<BatchItem[]> => {
     const letters = letterGroups();
     const letter = letters.add;
     const items: BatchItem[] = [];
-    if (good.length > 0) {
+    if (good.length > 0 && ports.enricher.passThrough && good.every((g) => g.change.enrichment === NOT_ENRICHED)) {
+      // Nothing to look up: the changes go to the batcher as normalized.
+      for (const { r, change } of good) items.push(itemOf(r, change));
+    } else if (good.length > 0) {
       const outcome = await enrichPoll(ports.enricher, good.map((g) => g.change), b.enrichBatchRecords, log, metrics);
       for (let k = 0; k < good.length; k++) {
         const { r } = good[k]!;
         const enriched = outcome.enriched[k];
-        if (enriched) {
-          items.push({ change: enriched, position: r.env.position, shardKey: r.shardKey, index: r.index, size: r.env.size + RECORD_OVERHEAD_BYTES, partition: partitioner.partitionOf(enriched) });
-        } else {
+        if (enriched) items.push(itemOf(r, enriched));
+        else {
           const rej = outcome.rejected[k];
           letter(r.shardKey, r.index, {
             position: r.env.position,
