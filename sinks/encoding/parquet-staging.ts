@@ -56,6 +56,11 @@ export interface StageShape {
   readonly over: readonly boolean[];
   /** Dictionary codes are staged (c_ columns) with a dictionary table; false for a small batch staged as plain text. */
   readonly coded: boolean;
+  /**
+   * Per dictionary column, the SQL of its value when every row has the same one (source,
+   * stream and shard of a one-shard batch; enrichment of a pass-through run): not staged.
+   */
+  readonly constants: ReadonlyArray<string | undefined>;
 }
 
 /**
@@ -90,6 +95,8 @@ function rawExpression(name: string, shape: StageShape, dict: DictionaryOffsets)
   const k = DICT_COLUMNS.findIndex((d) => d.raw === name);
   const c = DICT_COLUMNS[k];
   if (!c) throw new Error(`parquet encoder has no mapping for raw column "${name}"`);
+  const constant = shape.constants[k];
+  if (constant !== undefined) return constant;
   const type = c.json ? JSON_TYPE[c.json] : 'VARCHAR';
   const over = !shape.over[k] ? `CAST(NULL AS ${type})` : c.json ? `CAST(CAST(s.o_${name} AS JSON) AS ${type})` : `s.o_${name}`;
   const kind = kindOf(c);
@@ -122,13 +129,14 @@ const layouts = new Map<string, StageLayout>();
 
 /** Staging columns: event id as a number (and as text if needed), sequence, numbers, then per dictionary column its code (and plain text if needed). */
 export function stageLayout(shape: StageShape): StageLayout {
-  const key = `${shape.coded ? 1 : 0}${shape.eventIdText ? 1 : 0}${shape.over.map((o) => (o ? 1 : 0)).join('')}`;
+  const key = `${shape.coded ? 1 : 0}${shape.eventIdText ? 1 : 0}${shape.over.map((o, k) => (shape.constants[k] !== undefined ? 'k' : o ? 1 : 0)).join('')}`;
   let layout = layouts.get(key);
   if (layout) return layout;
   const cols: Array<[string, DuckDBType]> = [['event_hex UHUGEINT', UHUGEINT]];
   if (shape.eventIdText) cols.push(['event_id VARCHAR', VARCHAR]);
   cols.push(['sequence VARCHAR', VARCHAR], ...NUMBER_COLUMNS.map((n): [string, DuckDBType] => [`n_${n} DOUBLE`, DOUBLE]));
   DICT_COLUMNS.forEach((c, k) => {
+    if (shape.constants[k] !== undefined) return;
     if (shape.coded) cols.push([`c_${c.raw} INTEGER`, INTEGER]);
     if (shape.over[k]) cols.push([`o_${c.raw} VARCHAR`, VARCHAR]);
   });
@@ -234,15 +242,48 @@ export class StagedBatch {
       if (!coded) return hasValues(records, c);
       return c.text !== undefined ? hasPlainText(records, c.text) : this.codeObjects(k, c.get);
     });
-    this.shape = { eventIdText: records.blocks.some((b) => b.idText.size > 0), over, coded };
+    const constants = DICT_COLUMNS.map((c, k) => this.constantOf(c, k, coded, over[k]!));
+    this.shape = { eventIdText: records.blocks.some((b) => b.idText.size > 0), over, coded, constants };
     this.layout = stageLayout(this.shape);
     this.writers = [this.eventHex];
     if (this.shape.eventIdText) this.writers.push(this.eventId);
     this.writers.push(this.sequence, ...this.nums);
     DICT_COLUMNS.forEach((_, k) => {
+      if (constants[k] !== undefined) return;
       if (coded) this.writers.push(this.codes[k]!);
       if (over[k]) this.writers.push(this.overs[k]!);
     });
+  }
+
+  /**
+   * The SQL of column `k` when all rows have one value (or all are null), else undefined. Only
+   * values that are coded qualify: one dictionary entry and every row's code 1, or no value at all.
+   */
+  private constantOf(c: DictColumn, k: number, coded: boolean, over: boolean): string | undefined {
+    const type = c.json ? JSON_TYPE[c.json] : 'VARCHAR';
+    if (!coded) {
+      if (!over) return `CAST(NULL AS ${type})`;
+      if (c.text === undefined) return undefined;
+    } else if (over) return undefined;
+    const values = c.text !== undefined ? this.records.dictionaries[c.text].values : this.objectDicts.get(k)!.values;
+    let code = -1;
+    let row = 0;
+    for (const block of this.records.blocks) {
+      const codes = c.text !== undefined ? block.text[c.text].codes : this.objectCodes.get(k)!.subarray(row, row + block.rows);
+      row += block.rows;
+      for (let i = 0; i < block.rows; i++) {
+        if (code === -1) code = codes[i]!;
+        else if (codes[i] !== code) return undefined;
+      }
+    }
+    // Uncoded rows: nulls in a coded batch (no plain text there), plain text in a small one.
+    if (code <= 0) return coded ? `CAST(NULL AS ${type})` : undefined;
+    if (code !== 1 || values.length !== 1) return undefined;
+    const v = values[0]!;
+    // A SQL literal cannot hold NUL.
+    if (v.includes('\u0000')) return undefined;
+    const literal = `'${v.replaceAll("'", "''")}'`;
+    return c.json ? `CAST(CAST(${literal} AS JSON) AS ${type})` : literal;
   }
 
   /** Codes column `k` for every row; true when some value could not be coded (needs plain text). */
@@ -286,6 +327,7 @@ export class StagedBatch {
     });
     const offset = index * BLOCK_ROWS;
     DICT_COLUMNS.forEach((col, k) => {
+      if (this.shape.constants[k] !== undefined) return;
       if (!this.shape.coded) this.fillPlain(block, col, k, rows);
       else if (col.text !== undefined) this.fillText(block.text[col.text], k, rows);
       else this.fillObjects(block.enrichment, col.get, k, offset, rows);

@@ -80,6 +80,14 @@ describe('ParquetEncoder', () => {
     expect(await roundTrip(records, 'odd-coded')).toEqual(records);
   });
 
+  it('writes a column whose every row has one value (quotes included) as that value, small batch or large', async () => {
+    const customer = Object.freeze({ name: "O'Brien \"the\" customer", tier: 'gold' });
+    for (const [n, name] of [[20, 'const-small'], [PLAIN_MAX_ROWS + 5, 'const-large']] as const) {
+      const records = makeChanges(n, { stream: "it's a \"stream\"", shard: 'shard/0' }).map((r) => ({ ...r, enrichment: { status: 'ok' as const, failed: ['order'], customer, order: null } }));
+      expect(await roundTrip(records, name)).toEqual(records);
+    }
+  });
+
   it('keeps row order and values across many chunks and past the dictionary limit', async () => {
     const records = makeChanges(CHUNK_ROWS * 3 + 17).map((r, i) =>
       // A column with more distinct long values than the dictionary holds, and maps that differ.
