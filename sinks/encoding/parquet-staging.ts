@@ -263,7 +263,7 @@ export class StagedBatch {
     const type = c.json ? JSON_TYPE[c.json] : 'VARCHAR';
     if (!coded) {
       if (!over) return `CAST(NULL AS ${type})`;
-      if (c.text === undefined) return undefined;
+      if (c.text === undefined) return this.sameObject(c, type);
     } else if (over) return undefined;
     const values = c.text !== undefined ? this.records.dictionaries[c.text].values : this.objectDicts.get(k)!.values;
     let code = -1;
@@ -279,11 +279,22 @@ export class StagedBatch {
     // Uncoded rows: nulls in a coded batch (no plain text there), plain text in a small one.
     if (code <= 0) return coded ? `CAST(NULL AS ${type})` : undefined;
     if (code !== 1 || values.length !== 1) return undefined;
-    const v = values[0]!;
-    // A SQL literal cannot hold NUL.
-    if (v.includes('\u0000')) return undefined;
-    const literal = `'${v.replaceAll("'", "''")}'`;
-    return c.json ? `CAST(CAST(${literal} AS JSON) AS ${type})` : literal;
+    return constantSql(c, type, values[0]!);
+  }
+
+  /** In a small batch, an enrichment column whose rows all hold the same value (a shared object, as pass-through and cached lookups give). */
+  private sameObject(c: DictColumn, type: string): string | undefined {
+    if (c.text !== undefined) return undefined;
+    let first: string | object | null | undefined;
+    for (const block of this.records.blocks) {
+      for (let i = 0; i < block.rows; i++) {
+        const v = c.get(block.enrichment[i]!);
+        if (first === undefined) first = v;
+        else if (v !== first) return undefined;
+      }
+    }
+    if (first === undefined || first === null) return `CAST(NULL AS ${type})`;
+    return constantSql(c, type, asText(first));
   }
 
   /** Codes column `k` for every row; true when some value could not be coded (needs plain text). */
@@ -387,6 +398,13 @@ export class StagedBatch {
     DICT_COLUMNS.forEach((c, k) => values[k]!.forEach((v, i) => entries.push([kindOf(c), offsets[k]! + i + 1, v])));
     return { select: selectRaw(this.shape, { offsets, kinds: sizes.map((n) => n > 0) }), chunks: dictionaryChunks(entries) };
   }
+}
+
+/** A column's one value as SQL; undefined for text with NUL, which a SQL literal cannot hold. */
+function constantSql(c: DictColumn, type: string, v: string): string | undefined {
+  if (v.includes('\u0000')) return undefined;
+  const literal = `'${v.replaceAll("'", "''")}'`;
+  return c.json ? `CAST(CAST(${literal} AS JSON) AS ${type})` : literal;
 }
 
 /** Whether any row of `col` is not null: an all-null column is not staged. */
