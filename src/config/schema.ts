@@ -27,7 +27,7 @@ export const BatchingConfig = z
       .min(1024 * 1024)
       .default(96 * 1024 * 1024)
       .describe('estimated memory of all open batches together (about 300 B a record plus its payload); above it the largest batch is flushed early'),
-    writeConcurrency: z.number().int().min(1).max(64).default(4).describe('object writes in flight at once'),
+    writeConcurrency: z.number().int().min(1).max(64).default(8).describe('object writes in flight at once'),
     maxInFlightRecords: z.number().int().min(1000).default(100_000).describe('received but not yet delivered; above it sources pause'),
     enrichBatchRecords: z.number().int().min(1).max(100_000).default(5000).describe('records per enrichment lookup batch'),
     pollsInProgress: z
