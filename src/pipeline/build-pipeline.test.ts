@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IntegratorError } from '../core/errors.js';
+import type { InventoryChange } from '../core/model.js';
 import { SILENT_LOGGER } from '../core/logger.js';
 import { MemoryMetrics } from '../core/metrics.js';
 import { BatchingConfig, PartitioningConfig } from '../config/schema.js';
@@ -124,4 +125,32 @@ describe('buildPipeline', () => {
     expect(summary.written).toBe(2400);
     expect(p.source.lastCommit()).toBe('2400');
   }, 10_000);
+
+  it('does not call an enricher that says it passes changes through, and calls any other', async () => {
+    const polls = () => [Array.from({ length: 30 }, (_, i) => envelope(i + 1, event(i + 1)))];
+    let calls = 0;
+    const marked = {
+      passThrough: true,
+      enrich: async () => {
+        calls++;
+        throw new Error('must not be called');
+      },
+      close: async () => {},
+    };
+    const p = { ...ports(new ArraySource(polls())), enricher: marked };
+    expect((await buildPipeline(p, options()).start().done).written).toBe(30);
+    expect(calls).toBe(0);
+    expect(p.sink.records().every((r) => r.enrichment.status === 'skipped')).toBe(true);
+
+    const counted = {
+      enrich: async (changes: readonly InventoryChange[]) => {
+        calls++;
+        return { enriched: changes, rejected: [] };
+      },
+      close: async () => {},
+    };
+    const q = { ...ports(new ArraySource(polls())), enricher: counted };
+    expect((await buildPipeline(q, options()).start().done).written).toBe(30);
+    expect(calls).toBeGreaterThan(0);
+  });
 });
