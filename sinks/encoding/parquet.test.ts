@@ -88,6 +88,16 @@ describe('ParquetEncoder', () => {
     }
   });
 
+  it('round-trips maps with the same keys in every row (quotes, unicode, null values), and mixed ones', async () => {
+    const order = (i: number) => (i % 5 === 0 ? null : Object.freeze({ channel: i % 2 ? 'web' : "it's \"app\"", 'total amount': String(i), 'ключ': i % 3 ? null : 'значение' }));
+    for (const [n, name] of [[40, 'maps-small'], [DICT_LIMIT * 2 + 50, 'maps-large']] as const) {
+      const uniform = makeChanges(n).map((r, i) => ({ ...r, enrichment: { status: 'ok' as const, failed: [], customer: null, order: order(i) } }));
+      expect(await roundTrip(uniform, `${name}-uniform`)).toEqual(uniform);
+      const mixed = uniform.map((r, i) => (i % 7 === 3 ? { ...r, enrichment: { ...r.enrichment, order: { other: 'keys' } } } : r));
+      expect(await roundTrip(mixed, `${name}-mixed`)).toEqual(mixed);
+    }
+  });
+
   it('keeps row order and values across many chunks and past the dictionary limit', async () => {
     const records = makeChanges(CHUNK_ROWS * 3 + 17).map((r, i) =>
       // A column with more distinct long values than the dictionary holds, and maps that differ.
