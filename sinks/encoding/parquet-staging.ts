@@ -1,5 +1,6 @@
 import type duckdb from '@duckdb/node-bindings';
 import { DOUBLE, DuckDBDataChunk, type DuckDBType, INTEGER, UHUGEINT, VARCHAR } from '@duckdb/node-api';
+import { sqlString } from '../../src/catalog/duckdb-sql.js';
 import { RAW_COLUMNS } from '../../src/core/columns.js';
 import { BLOCK_ROWS, type ChangeBlock, type ChangeColumns, TextDictionary, type CodedText, type NumberColumn, type TextColumn } from '../../src/core/change-columns.js';
 import type { Enrichment } from '../../src/core/model.js';
@@ -403,8 +404,7 @@ export class StagedBatch {
 /** A column's one value as SQL; undefined for text with NUL, which a SQL literal cannot hold. */
 function constantSql(c: DictColumn, type: string, v: string): string | undefined {
   if (v.includes('\u0000')) return undefined;
-  const literal = `'${v.replaceAll("'", "''")}'`;
-  return c.json ? `CAST(CAST(${literal} AS JSON) AS ${type})` : literal;
+  return c.json ? `CAST(CAST(${sqlString(v)} AS JSON) AS ${type})` : sqlString(v);
 }
 
 /** Whether any row of `col` is not null: an all-null column is not staged. */

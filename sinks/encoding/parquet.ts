@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { type DuckDBConnection, DuckDBDataChunk, DuckDBInstance } from '@duckdb/node-api';
+import { sqlString } from '../../src/catalog/duckdb-sql.js';
 import { IntegratorError, errorMessage } from '../../src/core/errors.js';
 import { type ChangeList, ChangeColumns } from '../../src/core/change-columns.js';
 import type { Encoder } from './encoder.js';
@@ -21,7 +22,6 @@ export interface ParquetEncoderOptions {
   readonly memoryLimit?: string;
 }
 
-const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**

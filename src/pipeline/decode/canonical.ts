@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { EVENT_TYPES } from '../../core/model.js';
 import { type ChangeFields, type DecodeResult, decodeFailure } from './types.js';
 
-const id = z.string().min(1).max(512);
+/** Longest id (sku, warehouse, order, customer) a record may carry. */
+export const MAX_ID_LENGTH = 512;
+const id = z.string().min(1).max(MAX_ID_LENGTH);
 
 /** The canonical wire event (file lines, Kinesis data, Kafka values). Extra fields are ignored. */
 export const CanonicalEvent = z.object({
@@ -30,6 +32,12 @@ function looksIso(v: string): boolean {
 const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_TIME = Date.UTC(2100, 0, 1);
 
+/** Whether an event time (epoch ms) is in the years 2000..2099. */
+export const inEventTimeRange = (ms: number): boolean => ms >= MIN_TIME && ms < MAX_TIME;
+
+/** A numeric event time in epoch milliseconds: below 1e11 it is epoch seconds (see parseEventTime). */
+export const epochMillis = (v: number): number => Math.round(v < 1e11 ? v * 1000 : v);
+
 /**
  * Epoch milliseconds from an ISO-8601 string or a number. Numbers below 1e11 are taken as epoch
  * seconds (1e11 ms is 1973, 1e11 s is year 5138), because producers send both.
@@ -38,13 +46,13 @@ export function parseEventTime(v: number | string): number | string {
   let ms: number;
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return 'eventTime is not a finite number';
-    ms = Math.round(v < 1e11 ? v * 1000 : v);
+    ms = epochMillis(v);
   } else {
     if (!looksIso(v)) return `eventTime "${v.slice(0, 40)}" is not an ISO-8601 date-time`;
     ms = Date.parse(v);
     if (Number.isNaN(ms)) return `eventTime "${v.slice(0, 40)}" is not a valid date-time`;
   }
-  if (ms < MIN_TIME || ms >= MAX_TIME) return `eventTime ${JSON.stringify(v)} is outside the years 2000..2099`;
+  if (!inEventTimeRange(ms)) return `eventTime ${JSON.stringify(v)} is outside the years 2000..2099`;
   return ms;
 }
 
@@ -56,7 +64,7 @@ function describe(error: z.ZodError): string {
 }
 
 const TYPES: ReadonlySet<unknown> = new Set(EVENT_TYPES);
-const isId = (v: unknown): boolean => typeof v === 'string' && v.length >= 1 && v.length <= 512;
+const isId = (v: unknown): boolean => typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_LENGTH;
 const isOptId = (v: unknown): boolean => v === undefined || v === null || isId(v);
 const isOptInt = (v: unknown): boolean => v === undefined || v === null || Number.isSafeInteger(v);
 
@@ -80,6 +88,16 @@ export function looksCanonical(o: Record<string, unknown>): boolean {
   );
 }
 
+/** The delta as given, or derived from the quantities; a string says why there is none. */
+export function deltaOf(before: number | null, after: number | null, delta: number | undefined): number | string {
+  if (delta === undefined) {
+    if (before === null || after === null) return 'delta is missing and cannot be derived (needs quantityBefore and quantityAfter)';
+    return after - before;
+  }
+  if (before !== null && after !== null && after - before !== delta) return `delta ${delta} contradicts quantityAfter - quantityBefore = ${after - before}`;
+  return delta;
+}
+
 export function decodeCanonical(value: unknown): DecodeResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return decodeFailure('RECORD_INVALID', `expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
@@ -95,13 +113,8 @@ export function decodeCanonical(value: unknown): DecodeResult {
   if (typeof eventTime === 'string') return decodeFailure('RECORD_INVALID', eventTime);
   const before = e.quantityBefore ?? null;
   const after = e.quantityAfter ?? null;
-  let delta = e.delta;
-  if (delta === undefined) {
-    if (before === null || after === null) return decodeFailure('RECORD_INVALID', 'delta is missing and cannot be derived (needs quantityBefore and quantityAfter)');
-    delta = after - before;
-  } else if (before !== null && after !== null && after - before !== delta) {
-    return decodeFailure('RECORD_INVALID', `delta ${delta} contradicts quantityAfter - quantityBefore = ${after - before}`);
-  }
+  const delta = deltaOf(before, after, e.delta);
+  if (typeof delta === 'string') return decodeFailure('RECORD_INVALID', delta);
   const fields: ChangeFields = {
     eventType: e.eventType,
     sku: e.sku,

@@ -1,4 +1,5 @@
 import { EVENT_TYPES, type EventType } from '../../core/model.js';
+import { deltaOf, epochMillis, inEventTimeRange, MAX_ID_LENGTH } from './canonical.js';
 import type { ChangeFields } from './types.js';
 
 /**
@@ -31,8 +32,6 @@ const enum K {
   Other,
 }
 
-const TYPES: readonly EventType[] = EVENT_TYPES;
-
 /** Each known key as it appears quoted in the input, by K. */
 const KEY_TOKENS: readonly Uint8Array[] = ['eventType', 'sku', 'warehouseId', 'quantityBefore', 'quantityAfter', 'delta', 'orderId', 'customerId', 'eventTime'].map((k) =>
   Buffer.from(`"${k}"`, 'latin1'),
@@ -42,9 +41,6 @@ const cache: Array<string | undefined> = new Array<string | undefined>(CACHE_SIZ
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const MIN_TIME = Date.UTC(2000, 0, 1);
-const MAX_TIME = Date.UTC(2100, 0, 1);
-const MAX_ID = 512;
 
 /** Whether b[at..] starts with the ASCII `word` (the caller has checked the length). */
 function is(b: Uint8Array, at: number, word: string): boolean {
@@ -151,7 +147,7 @@ class Scanner {
     if (this.peek() === 0x6e) return nullable && this.word('null') ? null : Number.NaN;
     if (!this.str()) return Number.NaN;
     const n = this.strEnd - this.strStart;
-    return n >= 1 && n <= MAX_ID ? this.text() : Number.NaN;
+    return n >= 1 && n <= MAX_ID_LENGTH ? this.text() : Number.NaN;
   }
 
   private word(w: string): boolean {
@@ -239,7 +235,7 @@ class Scanner {
     if (!this.str()) return undefined;
     const { b, strStart: at } = this;
     const n = this.strEnd - at;
-    for (const t of TYPES) if (t.length === n && is(b, at, t)) return t;
+    for (const t of EVENT_TYPES) if (t.length === n && is(b, at, t)) return t;
     return undefined;
   }
 
@@ -276,7 +272,7 @@ class Scanner {
           this.eventTime = isoMillis(this.b, this.strStart, this.strEnd);
         } else {
           const n = this.int();
-          this.eventTime = Number.isNaN(n) ? n : n < 1e11 ? n * 1000 : n;
+          this.eventTime = Number.isNaN(n) ? n : epochMillis(n);
         }
         return !Number.isNaN(this.eventTime);
       }
@@ -328,14 +324,12 @@ class Scanner {
   fields(): ChangeFields | undefined {
     const { eventType, sku, warehouseId, eventTime } = this;
     if (eventType === undefined || sku === undefined || warehouseId === undefined || eventTime === undefined) return undefined;
-    if (eventTime < MIN_TIME || eventTime >= MAX_TIME) return undefined;
+    if (!inEventTimeRange(eventTime)) return undefined;
     const before = this.before ?? null;
     const after = this.after ?? null;
-    let delta = this.delta;
-    if (delta === undefined) {
-      if (before === null || after === null) return undefined;
-      delta = after - before;
-    } else if (before !== null && after !== null && after - before !== delta) return undefined;
+    // The same rules as the general path, from the same functions; its failures are its to report.
+    const delta = deltaOf(before, after, this.delta);
+    if (typeof delta === 'string') return undefined;
     return {
       eventType,
       sku,
