@@ -1,25 +1,28 @@
 import type duckdb from '@duckdb/node-bindings';
-import { DOUBLE, DuckDBDataChunk, type DuckDBType, INTEGER, UHUGEINT, VARCHAR } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, type DuckDBType, INTEGER, MAP, UHUGEINT, VARCHAR } from '@duckdb/node-api';
 import { sqlString } from '../../src/catalog/duckdb-sql.js';
 import { RAW_COLUMNS } from '../../src/core/columns.js';
 import { BLOCK_ROWS, type ChangeBlock, type ChangeColumns, TextDictionary, type CodedText, type NumberColumn, type TextColumn } from '../../src/core/change-columns.js';
 import type { Enrichment } from '../../src/core/model.js';
+import { MapWriter, type TextMap } from './map-writer.js';
 import { CHUNK_ROWS, CodeWriter, type ColumnWriter, flushChunk, TextWriter, TypedArrayWriter } from './staging.js';
 
 /**
  * How a batch of changes is laid out in DuckDB before it is copied to Parquet, and the SQL that
  * turns that layout into RAW_COLUMNS.
  *
- * Repetitive text (source, shard, sku, statuses, enrichment maps...) is dictionary-coded per
+ * Repetitive text (source, shard, sku, statuses, failed lists...) is dictionary-coded per
  * batch: each row carries an INTEGER code, each distinct value crosses into DuckDB once (and a
- * JSON map or list is parsed once), which is what makes the encoder cheap on the JS thread.
- * Past `DICT_LIMIT` distinct values a column spills to a plain VARCHAR per row ("over").
+ * JSON list is parsed once), which is what makes the encoder cheap on the JS thread. Past
+ * `DICT_LIMIT` distinct values a column spills to a plain VARCHAR per row ("over"). The
+ * enrichment maps are staged as MAP columns row by row (see map-writer.ts): coding them saved
+ * the JS thread less than extracting each row's map from a list cost DuckDB.
  */
 export const DICT_LIMIT = TextDictionary.LIMIT;
 /** Lookups made before deciding whether a column is worth coding (more than half distinct: not). */
 const SAMPLE = 512;
 
-type JsonKind = 'list' | 'map';
+type JsonKind = 'list';
 /** A column coded by ChangeColumns as the batch was built (text), or here by object (enrichment). */
 type DictColumn =
   | { readonly raw: string; readonly text: TextColumn; readonly json?: undefined }
@@ -36,11 +39,20 @@ const DICT_COLUMNS: readonly DictColumn[] = [
   { raw: 'customer_id', text: 'customerId' },
   { raw: 'enrichment_status', get: (e) => e.status },
   { raw: 'enrichment_failed', json: 'list', get: (e) => e.failed },
-  { raw: 'customer', json: 'map', get: (e) => e.customer },
-  { raw: 'order_info', json: 'map', get: (e) => e.order },
 ];
 
-const JSON_TYPE: Record<JsonKind, string> = { list: 'VARCHAR[]', map: 'MAP(VARCHAR, VARCHAR)' };
+const JSON_TYPE: Record<JsonKind, string> = { list: 'VARCHAR[]' };
+
+/** The enrichment maps: staged as MAP(VARCHAR, VARCHAR) columns, or a constant. */
+interface MapColumn {
+  readonly raw: string;
+  readonly get: (e: Enrichment) => TextMap | null;
+}
+const MAP_COLUMNS: readonly MapColumn[] = [
+  { raw: 'customer', get: (e) => e.customer },
+  { raw: 'order_info', get: (e) => e.order },
+];
+const MAP_TYPE = 'MAP(VARCHAR, VARCHAR)';
 
 const NUMBER_COLUMNS = ['quantity_before', 'quantity_after', 'delta', 'event_time', 'ingest_time'] as const;
 const NUMBER_KEYS: readonly NumberColumn[] = ['quantityBefore', 'quantityAfter', 'delta', 'eventTime', 'ingestTime'];
@@ -62,6 +74,8 @@ export interface StageShape {
    * stream and shard of a one-shard batch; enrichment of a pass-through run): not staged.
    */
   readonly constants: ReadonlyArray<string | undefined>;
+  /** Per map column, likewise its SQL when every row has the same map (or none); else staged. */
+  readonly maps: ReadonlyArray<string | undefined>;
 }
 
 /**
@@ -73,11 +87,11 @@ export const PLAIN_MAX_ROWS = BLOCK_ROWS;
 
 /**
  * Dictionary values of all columns travel in one table and come back as one list per kind
- * (text, JSON list, JSON map), each column at its own offset: a list per column cost an ordered
- * aggregate each, the largest fixed cost of a small object.
+ * (text, JSON list), each column at its own offset: a list per column cost an ordered aggregate
+ * each, the largest fixed cost of a small object.
  */
-const KINDS = ['text', 'list', 'map'] as const;
-const kindOf = (c: DictColumn): number => (c.json === 'list' ? 1 : c.json === 'map' ? 2 : 0);
+const KINDS = ['text', 'list'] as const;
+const kindOf = (c: DictColumn): number => (c.json === 'list' ? 1 : 0);
 
 /** Where each dictionary column's values start in its kind's list, and which kinds have any. */
 export interface DictionaryOffsets {
@@ -93,6 +107,8 @@ function rawExpression(name: string, shape: StageShape, dict: DictionaryOffsets)
   if (name === 'sequence') return 's.sequence';
   if (name === 'event_time' || name === 'ingest_time') return `make_timestamptz(CAST(s.n_${name} AS BIGINT) * 1000)`;
   if ((NUMBER_COLUMNS as readonly string[]).includes(name)) return `CAST(s.n_${name} AS BIGINT)`;
+  const m = MAP_COLUMNS.findIndex((c) => c.raw === name);
+  if (m >= 0) return shape.maps[m] ?? `s.m_${name}`;
   const k = DICT_COLUMNS.findIndex((d) => d.raw === name);
   const c = DICT_COLUMNS[k];
   if (!c) throw new Error(`parquet encoder has no mapping for raw column "${name}"`);
@@ -130,7 +146,7 @@ const layouts = new Map<string, StageLayout>();
 
 /** Staging columns: event id as a number (and as text if needed), sequence, numbers, then per dictionary column its code (and plain text if needed). */
 export function stageLayout(shape: StageShape): StageLayout {
-  const key = `${shape.coded ? 1 : 0}${shape.eventIdText ? 1 : 0}${shape.over.map((o, k) => (shape.constants[k] !== undefined ? 'k' : o ? 1 : 0)).join('')}`;
+  const key = `${shape.coded ? 1 : 0}${shape.eventIdText ? 1 : 0}${shape.over.map((o, k) => (shape.constants[k] !== undefined ? 'k' : o ? 1 : 0)).join('')}${shape.maps.map((m) => (m !== undefined ? 'k' : 1)).join('')}`;
   let layout = layouts.get(key);
   if (layout) return layout;
   const cols: Array<[string, DuckDBType]> = [['event_hex UHUGEINT', UHUGEINT]];
@@ -140,6 +156,9 @@ export function stageLayout(shape: StageShape): StageLayout {
     if (shape.constants[k] !== undefined) return;
     if (shape.coded) cols.push([`c_${c.raw} INTEGER`, INTEGER]);
     if (shape.over[k]) cols.push([`o_${c.raw} VARCHAR`, VARCHAR]);
+  });
+  MAP_COLUMNS.forEach((c, m) => {
+    if (shape.maps[m] === undefined) cols.push([`m_${c.raw} ${MAP_TYPE}`, MAP(VARCHAR, VARCHAR)]);
   });
   layout = { ddl: cols.map((c) => c[0]).join(', '), types: cols.map((c) => c[1]), coded: shape.coded };
   layouts.set(key, layout);
@@ -199,8 +218,8 @@ class ObjectDictionary {
 }
 
 /**
- * JSON text of frozen values (the enricher's shared, cached order and customer maps), kept per
- * object: past the dictionary limit every row's map was serialized again.
+ * JSON text of frozen values (the enricher's shared failed lists), kept per object: past the
+ * dictionary limit every row's value was serialized again.
  */
 const jsonOfFrozen = new WeakMap<object, string>();
 function asText(v: string | object): string {
@@ -232,6 +251,7 @@ export class StagedBatch {
   private readonly nums = NUMBER_COLUMNS.map(() => new TypedArrayWriter());
   private readonly codes = DICT_COLUMNS.map(() => new TypedArrayWriter());
   private readonly overs = DICT_COLUMNS.map(() => new TextWriter());
+  private readonly maps = MAP_COLUMNS.map(() => new MapWriter());
   private readonly writers: ColumnWriter[];
   private filled = 0;
 
@@ -244,7 +264,8 @@ export class StagedBatch {
       return c.text !== undefined ? hasPlainText(records, c.text) : this.codeObjects(k, c.get);
     });
     const constants = DICT_COLUMNS.map((c, k) => this.constantOf(c, k, coded, over[k]!));
-    this.shape = { eventIdText: records.blocks.some((b) => b.idText.size > 0), over, coded, constants };
+    const maps = MAP_COLUMNS.map((c) => sameMap(records, c));
+    this.shape = { eventIdText: records.blocks.some((b) => b.idText.size > 0), over, coded, constants, maps };
     this.layout = stageLayout(this.shape);
     this.writers = [this.eventHex];
     if (this.shape.eventIdText) this.writers.push(this.eventId);
@@ -253,6 +274,9 @@ export class StagedBatch {
       if (constants[k] !== undefined) return;
       if (coded) this.writers.push(this.codes[k]!);
       if (over[k]) this.writers.push(this.overs[k]!);
+    });
+    MAP_COLUMNS.forEach((_, m) => {
+      if (maps[m] === undefined) this.writers.push(this.maps[m]!);
     });
   }
 
@@ -344,6 +368,11 @@ export class StagedBatch {
       else if (col.text !== undefined) this.fillText(block.text[col.text], k, rows);
       else this.fillObjects(block.enrichment, col.get, k, offset, rows);
     });
+    MAP_COLUMNS.forEach((col, m) => {
+      if (this.shape.maps[m] !== undefined) return;
+      const w = this.maps[m]!;
+      for (let i = 0; i < rows; i++) w.set(i, col.get(block.enrichment[i]!));
+    });
     flushChunk(chunk, this.writers, rows);
     return rows;
   }
@@ -386,9 +415,9 @@ export class StagedBatch {
 
   /** The SELECT producing this batch's RAW_COLUMNS, and the dictionary rows it reads. */
   dictionaries(): { select: string; chunks: DuckDBDataChunk[] } {
-    if (!this.shape.coded) return { select: selectRaw(this.shape, { offsets: [], kinds: [false, false, false] }), chunks: [] };
+    if (!this.shape.coded) return { select: selectRaw(this.shape, { offsets: [], kinds: [false, false] }), chunks: [] };
     const values = DICT_COLUMNS.map((c, k) => (c.text !== undefined ? this.records.dictionaries[c.text].values : this.objectDicts.get(k)!.values));
-    const sizes = [0, 0, 0];
+    const sizes = [0, 0];
     const offsets = DICT_COLUMNS.map((c, k) => {
       const kind = kindOf(c);
       const at = sizes[kind]!;
@@ -405,6 +434,21 @@ export class StagedBatch {
 function constantSql(c: DictColumn, type: string, v: string): string | undefined {
   if (v.includes('\u0000')) return undefined;
   return c.json ? `CAST(CAST(${sqlString(v)} AS JSON) AS ${type})` : sqlString(v);
+}
+
+/** The SQL of map column `c` when every row holds the same map object (or none), else undefined. */
+function sameMap(records: ChangeColumns, c: MapColumn): string | undefined {
+  let first: TextMap | null | undefined;
+  for (const block of records.blocks) {
+    for (let i = 0; i < block.rows; i++) {
+      const v = c.get(block.enrichment[i]!);
+      if (first === undefined) first = v;
+      else if (v !== first) return undefined;
+    }
+  }
+  if (first === undefined || first === null) return `CAST(NULL AS ${MAP_TYPE})`;
+  const json = JSON.stringify(first);
+  return json.includes('\u0000') ? undefined : `CAST(CAST(${sqlString(json)} AS JSON) AS ${MAP_TYPE})`;
 }
 
 /** Whether any row of `col` is not null: an all-null column is not staged. */

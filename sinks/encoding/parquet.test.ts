@@ -43,7 +43,7 @@ function oddChanges(): InventoryChange[] {
     makeChange({ sequence: '8', eventId: '00000000000000000000000000000000' }),
     makeChange({
       sequence: '49590338271490256608559692538361571095921575989136588898',
-      enrichment: { status: 'ok', failed: [], customer: { name: 'Zoë "Z" O\'Neil', note: null, '': 'empty key', 'ключ': 'значение' }, order: {} },
+      enrichment: { status: 'ok', failed: [], customer: { name: 'Zoë "Z" O\'Neil', note: null, '': 'empty key', 'ключ': 'значение', nul: 'a\u0000b', 'long\u0000nul': 'over twelve \u0000 bytes' }, order: {} },
     }),
     makeChange({ sequence: '999999999999' }),
     makeChange({ sequence: '1000000000000' }),

@@ -15,8 +15,21 @@ export const CHUNK_ROWS: number = duckdb.vector_size();
 
 /** Validity bitmask (1 = valid), little-endian 64-bit words, as DuckDB stores it. */
 export class Validity {
-  readonly bytes = new Uint8Array(Math.ceil(CHUNK_ROWS / 64) * 8).fill(0xff);
+  bytes: Uint8Array<ArrayBuffer>;
   private nulls = 0;
+
+  constructor(rows = CHUNK_ROWS) {
+    this.bytes = new Uint8Array(Math.ceil(rows / 64) * 8).fill(0xff);
+  }
+
+  /** Room for `rows` rows, keeping what is set. */
+  reserve(rows: number): void {
+    const need = Math.ceil(rows / 64) * 8;
+    if (need <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(need, this.bytes.length * 2)).fill(0xff);
+    grown.set(this.bytes);
+    this.bytes = grown;
+  }
 
   setNull(i: number): void {
     this.bytes[i >> 3]! &= ~(1 << (i & 7));
@@ -35,10 +48,12 @@ export class Validity {
     this.nulls = 0;
   }
 
-  flush(vector: duckdb.Vector): void {
+  /** Copies the mask of the first `rows` rows (all of it by default) into `vector`. */
+  flush(vector: duckdb.Vector, rows?: number): void {
     if (this.nulls === 0) return;
     duckdb.vector_ensure_validity_writable(vector);
-    duckdb.copy_data_to_vector_validity(vector, 0, this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    const length = rows === undefined ? this.bytes.byteLength : Math.ceil(rows / 64) * 8;
+    duckdb.copy_data_to_vector_validity(vector, 0, this.bytes.buffer, this.bytes.byteOffset, length);
   }
 }
 
@@ -64,46 +79,97 @@ export class CodeWriter implements ColumnWriter {
   }
 }
 
-const STRING_T = 16;
+export const STRING_T = 16;
 const INLINE_MAX = 12;
 
-/** A VARCHAR column: short strings inline, the rest through the C API after the bulk copy. */
+/**
+ * Writes `s` inline into the 16-byte string_t slot at `base` (length, then up to 12 bytes);
+ * false when it is longer. The slot's padding must already be zero.
+ */
+export function writeInline(data: Uint8Array, base: number, s: string): boolean {
+  const n = s.length;
+  if (n > INLINE_MAX) return false;
+  // ASCII fast path: one byte per UTF-16 unit; anything else goes the general way.
+  let k = 0;
+  for (; k < n; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 0x80) break;
+    data[base + 4 + k] = c;
+  }
+  if (k < n) {
+    data.fill(0, base + 4, base + STRING_T);
+    const bytes = Buffer.from(s, 'utf8');
+    if (bytes.length > INLINE_MAX) return false;
+    data.set(bytes, base + 4);
+    k = bytes.length;
+  }
+  data[base] = k;
+  data[base + 1] = 0;
+  data[base + 2] = 0;
+  data[base + 3] = 0;
+  return true;
+}
+
+/**
+ * A VARCHAR column: short strings inline, the rest through the C API after the bulk copy. Sized
+ * for a chunk, or grown on demand (the keys and values under a MAP column).
+ */
 export class TextWriter implements ColumnWriter {
-  private readonly data = new Uint8Array(CHUNK_ROWS * STRING_T);
-  private readonly view = new DataView(this.data.buffer);
-  private readonly validity = new Validity();
+  private data: Uint8Array<ArrayBuffer>;
+  /** The same bytes as 32-bit words, for copying whole slots. */
+  private words: Int32Array;
+  private view: DataView;
+  private readonly validity: Validity;
   private readonly longIdx: number[] = [];
   private readonly longVal: string[] = [];
+  /** Rows written since the last reset, when the writer grows (else the whole chunk). */
+  private used = 0;
+
+  constructor(private readonly growable = false) {
+    this.data = new Uint8Array(CHUNK_ROWS * STRING_T);
+    this.words = new Int32Array(this.data.buffer);
+    this.view = new DataView(this.data.buffer);
+    this.validity = new Validity();
+  }
+
+  /** Room for `rows` rows (growable writers), keeping what is written. */
+  reserve(rows: number): void {
+    this.used = rows;
+    if (rows * STRING_T <= this.data.length) return;
+    const grown = new Uint8Array(Math.max(rows * STRING_T, this.data.length * 2));
+    grown.set(this.data);
+    this.data = grown;
+    this.words = new Int32Array(grown.buffer);
+    this.view = new DataView(grown.buffer);
+    this.validity.reserve(rows);
+  }
 
   set(i: number, s: string | null): void {
     if (s === null) {
       this.validity.setNull(i);
       return;
     }
-    const n = s.length;
-    if (n <= INLINE_MAX) {
-      // ASCII fast path: one byte per UTF-16 unit; anything else goes the general way.
-      const base = i * STRING_T;
-      let k = 0;
-      for (; k < n; k++) {
-        const c = s.charCodeAt(k);
-        if (c >= 0x80) break;
-        this.data[base + 4 + k] = c;
-      }
-      if (k === n) {
-        this.view.setUint32(base, n, true);
-        return;
-      }
-      this.data.fill(0, base + 4, base + STRING_T);
-      const bytes = Buffer.from(s, 'utf8');
-      if (bytes.length <= INLINE_MAX) {
-        this.data.set(bytes, base + 4);
-        this.view.setUint32(base, bytes.length, true);
-        return;
-      }
-    }
+    if (!writeInline(this.data, i * STRING_T, s)) this.setLong(i, s);
+  }
+
+  /**
+   * Copies prepared string_t slots (inline strings only, as 32-bit words) to rows `at`,
+   * `at + 1`...: a word loop, since TypedArray.set costs more than the copy for a few slots.
+   */
+  setSlots(at: number, slots: readonly number[]): void {
+    const words = this.words;
+    const base = at * (STRING_T >> 2);
+    for (let k = 0; k < slots.length; k++) words[base + k] = slots[k]!;
+  }
+
+  /** A string that is written through the C API at flush (longer than the inline 12 bytes). */
+  setLong(i: number, s: string): void {
     this.longIdx.push(i);
     this.longVal.push(s);
+  }
+
+  setNull(i: number): void {
+    this.validity.setNull(i);
   }
 
   /** A non-negative integer as its decimal text, written inline without making a string. */
@@ -126,21 +192,24 @@ export class TextWriter implements ColumnWriter {
 
   reset(): void {
     // Inline slots are compared as whole 16-byte words by DuckDB: padding must be zero.
-    this.data.fill(0);
+    if (this.growable) this.data.fill(0, 0, this.used * STRING_T);
+    else this.data.fill(0);
+    this.used = 0;
     this.validity.reset();
     this.longIdx.length = 0;
     this.longVal.length = 0;
   }
 
   flush(vector: duckdb.Vector): void {
-    duckdb.copy_data_to_vector(vector, 0, this.data.buffer, 0, this.data.byteLength);
+    const rows = this.growable ? this.used : undefined;
+    duckdb.copy_data_to_vector(vector, 0, this.data.buffer, 0, rows === undefined ? this.data.byteLength : rows * STRING_T);
     for (let k = 0; k < this.longIdx.length; k++) {
       const s = this.longVal[k]!;
       // The plain variant stops at the first NUL (C strlen); keep such strings whole.
       if (s.includes('\u0000')) duckdb.vector_assign_string_element_len(vector, this.longIdx[k]!, Buffer.from(s, 'utf8'));
       else duckdb.vector_assign_string_element(vector, this.longIdx[k]!, s);
     }
-    this.validity.flush(vector);
+    this.validity.flush(vector, rows);
   }
 }
 

@@ -1,0 +1,147 @@
+import duckdb from '@duckdb/node-bindings';
+import { CHUNK_ROWS, type ColumnWriter, STRING_T, TextWriter, Validity, writeInline } from './staging.js';
+
+/** A map as the enricher carries it: column name → text (or null). */
+export type TextMap = Readonly<Record<string, unknown>>;
+
+/**
+ * A map's keys and values as string_t slots, made once per map object: the enricher hands the
+ * same frozen row to every change with that key, so most rows cost two slot copies.
+ */
+interface EncodedMap {
+  readonly size: number;
+  /**
+   * string_t slots as 32-bit words, in plain arrays: a small typed array per map would be
+   * given its own off-heap buffer (one per cached row), which every garbage collection visits.
+   */
+  readonly keys: readonly number[];
+  readonly values: readonly number[];
+  /** Entries too long to inline (entry index, text), and values that are null; undefined when none. */
+  readonly longKeys: Long | undefined;
+  readonly longValues: Long | undefined;
+  readonly nullValues: readonly number[] | undefined;
+}
+
+/** Parallel lists: destructuring pairs made an iterator per entry on every row. */
+interface Long {
+  readonly at: number[];
+  readonly text: string[];
+}
+
+const encoded = new WeakMap<object, EncodedMap>();
+
+/** Map values are text; anything else a custom enricher put there is written as its JSON. */
+const valueText = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** Where a map's slots are written before they are copied out as words. */
+let scratch = new Uint8Array(16 * STRING_T);
+let scratchWords = new Int32Array(scratch.buffer);
+
+/** The slots of `texts` as words; texts too long to inline go to `long`, nulls to `nulls`. */
+function slots(texts: ReadonlyArray<string | null>, long: Long, nulls?: number[]): number[] {
+  const bytes = texts.length * STRING_T;
+  if (scratch.length < bytes) {
+    scratch = new Uint8Array(bytes);
+    scratchWords = new Int32Array(scratch.buffer);
+  }
+  scratch.fill(0, 0, bytes);
+  texts.forEach((t, j) => {
+    if (t === null) nulls?.push(j);
+    else if (!writeInline(scratch, j * STRING_T, t)) {
+      long.at.push(j);
+      long.text.push(t);
+    }
+  });
+  const out = new Array<number>(bytes >> 2);
+  for (let k = 0; k < out.length; k++) out[k] = scratchWords[k]!;
+  return out;
+}
+
+function encode(m: TextMap): EncodedMap {
+  const names = Object.keys(m);
+  const longKeys: Long = { at: [], text: [] };
+  const longValues: Long = { at: [], text: [] };
+  const nullValues: number[] = [];
+  const keys = slots(names, longKeys);
+  const values = slots(
+    names.map((n) => valueText(m[n])),
+    longValues,
+    nullValues,
+  );
+  return {
+    size: names.length,
+    keys,
+    values,
+    longKeys: longKeys.at.length > 0 ? longKeys : undefined,
+    longValues: longValues.at.length > 0 ? longValues : undefined,
+    nullValues: nullValues.length > 0 ? nullValues : undefined,
+  };
+}
+
+function encodedOf(m: TextMap): EncodedMap {
+  let e = encoded.get(m);
+  if (e === undefined) {
+    e = encode(m);
+    // Only a frozen map is known not to change before it is written again.
+    if (Object.isFrozen(m)) encoded.set(m, e);
+  }
+  return e;
+}
+
+/**
+ * A MAP(VARCHAR, VARCHAR) column written the way DuckDB stores it: per row a list entry (offset,
+ * length) into one child struct vector of keys and values. Staged this way a map costs DuckDB no
+ * JSON parsing, and the JS thread no JSON text or native call per row for short entries.
+ */
+export class MapWriter implements ColumnWriter {
+  /** Per row: offset and length as little-endian u64 pairs (low words only: a chunk is small). */
+  private readonly entries = new Uint32Array(CHUNK_ROWS * 4);
+  private readonly validity = new Validity();
+  private readonly keys = new TextWriter(true);
+  private readonly values = new TextWriter(true);
+  private size = 0;
+
+  set(i: number, m: TextMap | null): void {
+    const at = this.size;
+    const e = m === null ? undefined : encodedOf(m);
+    const n = e?.size ?? 0;
+    this.entries[i * 4] = at;
+    this.entries[i * 4 + 2] = n;
+    if (e === undefined) {
+      this.validity.setNull(i);
+      return;
+    }
+    this.size = at + n;
+    this.keys.reserve(this.size);
+    this.values.reserve(this.size);
+    this.keys.setSlots(at, e.keys);
+    this.values.setSlots(at, e.values);
+    if (e.longKeys !== undefined) setLong(this.keys, at, e.longKeys);
+    if (e.longValues !== undefined) setLong(this.values, at, e.longValues);
+    const nulls = e.nullValues;
+    if (nulls !== undefined) for (let j = 0; j < nulls.length; j++) this.values.setNull(at + nulls[j]!);
+  }
+
+  reset(): void {
+    this.validity.reset();
+    this.keys.reset();
+    this.values.reset();
+    this.size = 0;
+  }
+
+  flush(vector: duckdb.Vector): void {
+    duckdb.copy_data_to_vector(vector, 0, this.entries.buffer, 0, this.entries.byteLength);
+    this.validity.flush(vector);
+    duckdb.list_vector_reserve(vector, this.size);
+    duckdb.list_vector_set_size(vector, this.size);
+    if (this.size === 0) return;
+    // The child vectors move when the list grows: take them after the reserve.
+    const child = duckdb.list_vector_get_child(vector);
+    this.keys.flush(duckdb.struct_vector_get_child(child, 0));
+    this.values.flush(duckdb.struct_vector_get_child(child, 1));
+  }
+}
+
+function setLong(w: TextWriter, at: number, long: Long): void {
+  for (let j = 0; j < long.at.length; j++) w.setLong(at + long.at[j]!, long.text[j]!);
+}
