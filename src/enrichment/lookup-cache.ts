@@ -24,10 +24,14 @@ export interface Found {
   expiresAt: number;
   /** LookupCache: when the entry last moved to the recent end (a count of inserts and moves). */
   touched: number;
+  /** The enricher's last lookup pass that counted this entry as a cache hit. */
+  pass: number;
+  /** Orders: the cached entry of the order's own customer, once looked up (the enricher's shortcut). */
+  customer: Found | undefined;
 }
 
 /** A new entry: a row (with the order's customer id, if any), or `null` for a key found missing. */
-export const found = (row: Attrs | null, customerId: string | null = null): Found => ({ row, customerId, memo: undefined, alone: undefined, expiresAt: 0, touched: 0 });
+export const found = (row: Attrs | null, customerId: string | null = null): Found => ({ row, customerId, memo: undefined, alone: undefined, expiresAt: 0, touched: 0, pass: 0, customer: undefined });
 
 /**
  * Bounded by entries, with a TTL for rows found and a shorter one for keys found missing

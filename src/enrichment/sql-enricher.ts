@@ -31,13 +31,12 @@ export interface SqlEnricherDeps {
 }
 
 type Name = 'order' | 'customer';
-/** Per batch, per key: its entry (PENDING while it is looked up); a failed key is absent. */
-type Known = Map<string, Found>;
+/** Per batch, per key the cache did not have: PENDING while it is looked up, then its entry; a failed key is absent. */
+type Pending = Map<string, Found>;
 /** Per change of the batch: its entry for one lookup (NONE: it names no key; undefined: failed). */
 type Slots = (Found | undefined)[];
 type KeyOf = (c: InventoryChange, i: number) => string | null;
 interface Batch {
-  readonly known: Record<Name, Known>;
   readonly order: Slots;
   readonly customer: Slots;
 }
@@ -55,6 +54,8 @@ export class SqlEnricher implements Enricher {
   private readonly stop = new AbortController();
   private readonly onMissing: 'emit' | 'dlq';
   private failing = false;
+  /** Numbers each lookUp pass, so a cache entry counts as one hit per batch however many changes name it. */
+  private pass = 0;
 
   constructor(
     private readonly client: LookupClient,
@@ -105,7 +106,7 @@ export class SqlEnricher implements Enricher {
 
   async enrich(changes: readonly InventoryChange[]): Promise<EnrichResult> {
     if (changes.length === 0) return { enriched: [], rejected: [] };
-    const batch: Batch = { known: { order: new Map(), customer: new Map() }, order: new Array(changes.length), customer: new Array(changes.length) };
+    const batch: Batch = { order: new Array(changes.length), customer: new Array(changes.length) };
     for (let round = 1; ; round++) {
       const errors = await this.resolve(changes, batch);
       // Our own shutdown is not the database failing: nothing may be marked failed for it.
@@ -146,72 +147,83 @@ export class SqlEnricher implements Enricher {
   /** Fills the batch from the cache and the database; returns the lookups that failed. */
   private async resolve(changes: readonly InventoryChange[], batch: Batch): Promise<Map<Name, IntegratorError>> {
     const errors = new Map<Name, IntegratorError>();
-    const orderErr = await this.lookUp('order', changes, orderKey, batch.order, batch.known.order);
+    const orderErr = await this.lookUp('order', changes, orderKey, batch.order);
     if (orderErr) errors.set('order', orderErr);
     const orders = batch.order;
     const customerKey: KeyOf = (c, i) => c.customerId ?? (c.orderId !== null ? customerOf(orders[i]) : null);
-    const customerErr = await this.lookUp('customer', changes, customerKey, batch.customer, batch.known.customer);
+    const customerErr = await this.lookUp('customer', changes, customerKey, batch.customer, orders);
     if (customerErr) errors.set('customer', customerErr);
     return errors;
   }
 
   /**
-   * Sets each change's entry in `slots`: NONE when it names no key, else from the batch, the
-   * cache, or one query for all keys neither knows; undefined when that query failed.
+   * Sets each change's entry in `slots`: NONE when it names no key, else from the cache, or one
+   * query for all keys the cache does not have; undefined when that query failed.
    */
-  private async lookUp(name: Name, changes: readonly InventoryChange[], keyOf: KeyOf, slots: Slots, known: Known): Promise<IntegratorError | undefined> {
+  private async lookUp(name: Name, changes: readonly InventoryChange[], keyOf: KeyOf, slots: Slots, orders?: Slots): Promise<IntegratorError | undefined> {
     const cache = this.caches[name];
     const now = cache.now();
-    const misses: string[] = [];
+    const pass = ++this.pass;
+    const pending: Pending = new Map();
     let hits = 0;
     for (let i = 0; i < changes.length; i++) {
-      const k = keyOf(changes[i]!, i);
-      if (k === null) {
-        slots[i] = NONE;
-        continue;
-      }
-      let f = known.get(k);
-      if (f === undefined) {
-        f = cache.get(k, now);
-        if (f !== undefined) hits++;
-        else {
-          f = PENDING;
-          misses.push(k);
+      // A change with only an order: the order's entry remembers its customer's entry, while
+      // that is fresh, which spares most customer keys their cache lookup.
+      const order = orders !== undefined && changes[i]!.customerId === null ? orders[i] : undefined;
+      let f = order?.customer;
+      if (f === undefined || f.expiresAt <= now) {
+        const k = keyOf(changes[i]!, i);
+        if (k === null) {
+          slots[i] = NONE;
+          continue;
         }
-        known.set(k, f);
+        // Hot keys are most changes: one Map lookup each.
+        f = cache.get(k, now);
+        if (f === undefined) {
+          if (!pending.has(k)) pending.set(k, PENDING);
+          slots[i] = PENDING;
+          continue;
+        }
+        if (order !== undefined && order.row !== null) order.customer = f;
+      }
+      // The entry remembers that this pass counted it: cache hits are unique keys per batch.
+      if (f.pass !== pass) {
+        f.pass = pass;
+        hits++;
       }
       slots[i] = f;
     }
     if (hits > 0) this.deps.metrics.inc(METRIC.enrichCacheHits, LABELS[name], hits);
-    if (misses.length === 0) return undefined;
-    const err = await this.query(name, misses, known, now);
-    for (let i = 0; i < changes.length; i++) if (slots[i] === PENDING) slots[i] = known.get(keyOf(changes[i]!, i)!);
+    if (pending.size === 0) return undefined;
+    const err = await this.query(name, pending, now);
+    for (let i = 0; i < changes.length; i++) if (slots[i] === PENDING) slots[i] = pending.get(keyOf(changes[i]!, i)!);
     return err;
   }
 
-  /** Looks the PENDING keys up: each becomes its row, or missing; on failure they leave `known` (failed). */
-  private async query(name: Name, misses: readonly string[], known: Known, now: number): Promise<IntegratorError | undefined> {
+  /** Looks the PENDING keys up: each becomes its row, or missing; on failure they leave `pending` (failed). */
+  private async query(name: Name, pending: Pending, now: number): Promise<IntegratorError | undefined> {
+    const misses = [...pending.keys()];
     this.deps.metrics.inc(METRIC.enrichCacheMisses, LABELS[name], misses.length);
     const cache = this.caches[name];
     let rows;
     try {
       rows = await this.lookups.select(this.specs[name], misses);
     } catch (err) {
-      for (const k of misses) known.delete(k);
+      pending.clear();
       return toLookupError(err, `${name} lookup`, this.deps.redact);
     }
     for (const r of rows) {
       // The first row of a key wins; a row for a key not asked for (a collation that ignores
       // case) is not this key's row.
-      if (known.get(r.key) !== PENDING) continue;
+      if (pending.get(r.key) !== PENDING) continue;
       const entry = found(r.attrs, r.customerId);
-      known.set(r.key, entry);
+      pending.set(r.key, entry);
       cache.set(r.key, entry, now);
     }
     for (const k of misses) {
-      if (known.get(k) !== PENDING) continue;
+      if (pending.get(k) !== PENDING) continue;
       const entry = found(null);
-      known.set(k, entry);
+      pending.set(k, entry);
       cache.set(k, entry, now);
     }
     return undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SILENT_LOGGER } from '../../src/core/logger.js';
-import { MemoryMetrics } from '../../src/core/metrics.js';
+import { MemoryMetrics, METRIC } from '../../src/core/metrics.js';
 import { NOT_ENRICHED } from '../../src/core/model.js';
 import { CacheConfig, LookupsConfig, ResilienceConfig } from '../../src/enrichment/config.js';
 import { redactor } from '../../src/enrichment/db-errors.js';
@@ -23,7 +23,7 @@ class VersionedClient implements LookupClient {
   async close(): Promise<void> {}
 }
 
-function enricher(client: LookupClient, clock: { now(): number }) {
+function enricher(client: LookupClient, clock: { now(): number }, metrics = new MemoryMetrics()) {
   return new SqlEnricher(
     client,
     {
@@ -32,7 +32,7 @@ function enricher(client: LookupClient, clock: { now(): number }) {
       resilience: ResilienceConfig.parse({}),
       policy: 'emit',
     },
-    { log: SILENT_LOGGER, metrics: new MemoryMetrics(), redact: redactor([]), clock },
+    { log: SILENT_LOGGER, metrics, redact: redactor([]), clock },
   );
 }
 
@@ -72,6 +72,32 @@ describe('enrichment objects shared between changes alike', () => {
       { status: 'ok', failed: [], customer: { name: 'C-of-O1 v1' }, order: { name: 'O1 v1' } },
       { status: 'missing', failed: ['order'], customer: { name: 'C7 v1' }, order: null },
     ]);
+  });
+
+  it("reuses an order's customer entry across batches only for changes without their own customer, and only while it is fresh", async () => {
+    let now = 1_000;
+    const client = new VersionedClient();
+    const metrics = new MemoryMetrics();
+    const e = enricher(client, { now: () => now }, metrics);
+    const names = async (...changes: ReturnType<typeof change>[]) => (await e.enrich(changes)).enriched.map((x) => [x.enrichment.order?.name ?? null, x.enrichment.customer?.name ?? null]);
+    // The customer is cached first (expires at 2000), the order later (expires at 2500).
+    expect(await names(change(null, 'C-of-O1'))).toEqual([[null, 'C-of-O1 v1']]);
+    now = 1_500;
+    expect(await names(change('O1', null))).toEqual([['O1 v1', 'C-of-O1 v1']]);
+    expect(await names(change('O1', null), change('O1', 'C7'), change('O1', null))).toEqual([
+      ['O1 v1', 'C-of-O1 v1'],
+      ['O1 v1', 'C7 v1'],
+      ['O1 v1', 'C-of-O1 v1'],
+    ]);
+    // Cache hits count keys once per batch, however many changes name them.
+    const hits = () => metrics.total(METRIC.enrichCacheHits);
+    const before = hits();
+    await e.enrich([change('O1', null), change('O1', null), change('O1', 'C7'), change('O1', 'C7')]);
+    expect(hits() - before).toBe(3);
+    // The order is still fresh, its customer's entry is not: the customer is read again.
+    client.version = 2;
+    now = 2_100;
+    expect(await names(change('O1', null))).toEqual([['O1 v1', 'C-of-O1 v2']]);
   });
 
   it('returns a change that names no key as it is when it already carries NOT_ENRICHED', async () => {
