@@ -15,12 +15,8 @@ export const CHUNK_ROWS: number = duckdb.vector_size();
 
 /** Validity bitmask (1 = valid), little-endian 64-bit words, as DuckDB stores it. */
 export class Validity {
-  bytes: Uint8Array<ArrayBuffer>;
+  bytes: Uint8Array<ArrayBuffer> = new Uint8Array(Math.ceil(CHUNK_ROWS / 64) * 8).fill(0xff);
   private nulls = 0;
-
-  constructor(rows = CHUNK_ROWS) {
-    this.bytes = new Uint8Array(Math.ceil(rows / 64) * 8).fill(0xff);
-  }
 
   /** Room for `rows` rows, keeping what is set. */
   reserve(rows: number): void {
