@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import { MemoryMetrics, METRIC } from '../src/core/metrics.js';
 import type { EnrichmentStatus, InventoryChange } from '../src/core/model.js';
-import type { Enricher, EnrichResult } from '../src/core/ports.js';
+import { type Enricher, type EnrichOutcome, type EnrichResult, isRejection } from '../src/core/ports.js';
 import { createEnricher } from '../src/enrichment/create.js';
 import { createLogger } from '../src/observability/logger.js';
 import { buildPipeline } from '../src/pipeline/build-pipeline.js';
@@ -102,13 +102,27 @@ function config(path: string, dir: string, enrichment: unknown) {
   };
 }
 
-/** Counts enrich() calls and the statuses they hand out; adds nothing measurable per event. */
+/** Counts enrich() (or enrichEach()) calls and the statuses they hand out; adds nothing measurable per event. */
 class CountingEnricher implements Enricher {
   batches = 0;
   /** Wall time spent inside enrich(): the lookups' share of the run. */
   ms = 0;
   readonly statuses: Record<EnrichmentStatus, number> = { ok: 0, missing: 0, failed: 0, skipped: 0 };
-  constructor(private readonly inner: Enricher) {}
+  /** Forwarded, so the pipeline takes the same by-index path it takes with the enricher alone. */
+  readonly enrichEach?: (changes: readonly InventoryChange[]) => Promise<readonly EnrichOutcome[]>;
+  constructor(private readonly inner: Enricher) {
+    const each = inner.enrichEach?.bind(inner);
+    if (each) {
+      this.enrichEach = async (changes) => {
+        this.batches++;
+        const t0 = performance.now();
+        const r = await each(changes);
+        this.ms += performance.now() - t0;
+        for (const o of r) if (!isRejection(o)) this.statuses[o.status]++;
+        return r;
+      };
+    }
+  }
   async enrich(changes: readonly InventoryChange[]): Promise<EnrichResult> {
     this.batches++;
     const t0 = performance.now();

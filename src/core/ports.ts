@@ -5,7 +5,7 @@ import type { FlowGate } from './flow-gate.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { ChangeList } from './change-columns.js';
-import type { InventoryChange } from './model.js';
+import type { Enrichment, InventoryChange } from './model.js';
 import type { Position, SourceKind } from './position.js';
 
 // ---------------------------------------------------------------- sources
@@ -120,9 +120,20 @@ export interface EnrichResult {
   readonly rejected: readonly EnrichmentRejection[];
 }
 
+/** Per change, by index: the enrichment to write it with, or why the policy rejects it. */
+export type EnrichOutcome = Enrichment | EnrichmentRejection;
+
+export const isRejection = (o: EnrichOutcome): o is EnrichmentRejection => 'code' in o;
+
 export interface Enricher {
   /** One call per micro-batch: at most one query per lookup table, never one per event. */
   enrich(changes: readonly InventoryChange[]): Promise<EnrichResult>;
+  /**
+   * Optional: the same lookups answered by index, one outcome per change. The pipeline prefers
+   * it: it sets each enrichment on the change it decoded, where enrich() copies every change
+   * (a million short-lived objects per million events, most of a garbage collection's work).
+   */
+  enrichEach?(changes: readonly InventoryChange[]): Promise<readonly EnrichOutcome[]>;
   /**
    * True when enrich() returns its input as is (changes are normalized NOT_ENRICHED already):
    * the pipeline then does not call it.

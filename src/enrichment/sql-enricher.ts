@@ -2,7 +2,7 @@ import { IntegratorError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { METRIC, type Metrics } from '../core/metrics.js';
 import { type Enrichment, type EnrichmentStatus, type InventoryChange, NOT_ENRICHED } from '../core/model.js';
-import type { Enricher, EnrichmentRejection, EnrichResult } from '../core/ports.js';
+import { type Enricher, type EnrichmentRejection, type EnrichOutcome, type EnrichResult, isRejection } from '../core/ports.js';
 import { backoffDelay, sleep } from '../core/retry.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig, LookupsConfig, ResilienceConfig } from './config.js';
@@ -105,14 +105,28 @@ export class SqlEnricher implements Enricher {
   }
 
   async enrich(changes: readonly InventoryChange[]): Promise<EnrichResult> {
-    if (changes.length === 0) return { enriched: [], rejected: [] };
+    const outcomes = await this.enrichEach(changes);
+    const enriched: InventoryChange[] = [];
+    const rejected: EnrichmentRejection[] = [];
+    outcomes.forEach((o, i) => {
+      if (isRejection(o)) rejected.push(o);
+      else {
+        const c = changes[i]!;
+        enriched.push(c.enrichment === o ? c : withEnrichment(c, o));
+      }
+    });
+    return { enriched, rejected };
+  }
+
+  async enrichEach(changes: readonly InventoryChange[]): Promise<EnrichOutcome[]> {
+    if (changes.length === 0) return [];
     const batch: Batch = { order: new Array(changes.length), customer: new Array(changes.length) };
     for (let round = 1; ; round++) {
       const errors = await this.resolve(changes, batch);
       // Our own shutdown is not the database failing: nothing may be marked failed for it.
       if (this.stop.signal.aborted) throw new IntegratorError('SHUTDOWN', 'enricher closed during a lookup', { retriable: true });
       this.noteHealth(errors);
-      if (errors.size === 0 || this.opts.policy !== 'wait') return this.finish(changes, batch, errors);
+      if (errors.size === 0 || this.opts.policy !== 'wait') return this.outcomes(changes, batch, errors);
       const fatal = [...errors.values()].find((e) => !e.retriable);
       if (fatal) {
         // Waiting cannot fix a wrong column or a missing grant: hand the error to the pipeline.
@@ -229,9 +243,8 @@ export class SqlEnricher implements Enricher {
     return undefined;
   }
 
-  private finish(changes: readonly InventoryChange[], batch: Batch, errors: Map<Name, IntegratorError>): EnrichResult {
-    const enriched: InventoryChange[] = [];
-    const rejected: EnrichmentRejection[] = [];
+  private outcomes(changes: readonly InventoryChange[], batch: Batch, errors: Map<Name, IntegratorError>): EnrichOutcome[] {
+    const out: EnrichOutcome[] = new Array(changes.length);
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!;
       const order = batch.order[i];
@@ -239,18 +252,13 @@ export class SqlEnricher implements Enricher {
       const o = stateOf(order);
       const cs = stateOf(customer);
       const state = o > cs ? o : cs;
-      if (state === NO_LOOKUP) {
-        enriched.push(c.enrichment === NOT_ENRICHED ? c : withEnrichment(c, NOT_ENRICHED));
-        continue;
-      }
-      if ((state === FAILED && this.opts.policy === 'dlq') || (state === MISSING && this.onMissing === 'dlq')) {
+      if (state === NO_LOOKUP) out[i] = NOT_ENRICHED;
+      else if ((state === FAILED && this.opts.policy === 'dlq') || (state === MISSING && this.onMissing === 'dlq')) {
         const customerId = c.customerId ?? (c.orderId !== null ? customerOf(order) : null);
-        rejected.push({ eventId: c.eventId, code: 'ENRICHMENT_FAILED', reason: this.reason(c.orderId, o, customerId, cs, errors) });
-        continue;
-      }
-      enriched.push(withEnrichment(c, this.enrichmentOf(order, o, customer, cs)));
+        out[i] = { eventId: c.eventId, code: 'ENRICHMENT_FAILED', reason: this.reason(c.orderId, o, customerId, cs, errors) };
+      } else out[i] = this.enrichmentOf(order, o, customer, cs);
     }
-    return { enriched, rejected };
+    return out;
   }
 
   /**
@@ -333,7 +341,7 @@ function build(o: State, order: Attrs | null, cs: State, customer: Attrs | null)
   }) as Enrichment;
 }
 
-/** A copy of the change with its enrichment, written out: one fixed object shape, no spread. */
+/** A copy of the change with its enrichment (enrich()), written out: one fixed object shape, no spread. */
 function withEnrichment(c: InventoryChange, enrichment: Enrichment): InventoryChange {
   return {
     eventId: c.eventId,

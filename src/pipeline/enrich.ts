@@ -1,8 +1,8 @@
 import { errorMessage, IntegratorError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { METRIC, type Metrics } from '../core/metrics.js';
-import type { InventoryChange } from '../core/model.js';
-import type { Enricher, EnrichmentRejection } from '../core/ports.js';
+import type { Enrichment, InventoryChange } from '../core/model.js';
+import { type Enricher, type EnrichmentRejection, isRejection } from '../core/ports.js';
 
 /** Per input change, by index: the enriched change, or else the reason it was rejected. */
 export interface PollEnrichment {
@@ -13,6 +13,9 @@ export interface PollEnrichment {
 /**
  * Enriches a poll in lookup batches of `chunk` records. An enricher that throws (rather than
  * applying its policy) must not lose records: they are written marked `failed`.
+ *
+ * The changes are the pipeline's own, decoded from this poll and seen by nothing else yet: an
+ * enricher that answers by index (enrichEach) has each enrichment set on its change in place.
  */
 export async function enrichPoll(enricher: Enricher, changes: readonly InventoryChange[], chunk: number, log: Logger, metrics: Metrics): Promise<PollEnrichment> {
   const enriched: Array<InventoryChange | undefined> = new Array(changes.length);
@@ -20,6 +23,15 @@ export async function enrichPoll(enricher: Enricher, changes: readonly Inventory
   for (let i = 0; i < changes.length; i += chunk) {
     const part = changes.slice(i, i + chunk);
     try {
+      if (enricher.enrichEach) {
+        const outcomes = await enricher.enrichEach(part);
+        if (outcomes.length !== part.length) throw new Error(`enricher returned ${outcomes.length} outcomes for ${part.length} changes`);
+        outcomes.forEach((o, k) => {
+          if (isRejection(o)) rejected[i + k] = o;
+          else enriched[i + k] = setEnrichment(part[k]!, o);
+        });
+        continue;
+      }
       const res = await enricher.enrich(part);
       if (!alignInOrder(res.enriched, part, enriched, i) || res.rejected.length > 0) alignById(res.enriched, res.rejected, part, enriched, rejected, i);
     } catch (err) {
@@ -28,10 +40,21 @@ export async function enrichPoll(enricher: Enricher, changes: readonly Inventory
       if (err instanceof IntegratorError && err.code === 'SHUTDOWN') throw err;
       metrics.inc(METRIC.enrichFailures, { lookup: 'enricher' }, part.length);
       log.error({ err, records: part.length }, `enricher failed; writing the batch marked enrichment_status=failed: ${errorMessage(err)}`);
-      part.forEach((c, k) => (enriched[i + k] = { ...c, enrichment: { status: 'failed', failed: ['enricher'], customer: null, order: null } }));
+      part.forEach((c, k) => {
+        rejected[i + k] = undefined;
+        enriched[i + k] = setEnrichment(c, ENRICHER_FAILED);
+      });
     }
   }
   return { enriched, rejected };
+}
+
+const ENRICHER_FAILED: Enrichment = Object.freeze({ status: 'failed', failed: Object.freeze(['enricher']), customer: null, order: null }) as Enrichment;
+
+/** Sets the enrichment on a change this pipeline owns (see enrichPoll): the one place it is written after decoding. */
+function setEnrichment(c: InventoryChange, e: Enrichment): InventoryChange {
+  (c as { enrichment: Enrichment }).enrichment = e;
+  return c;
 }
 
 /** The common case, every change back in input order: no lookup tables needed. */

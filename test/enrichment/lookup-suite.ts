@@ -101,6 +101,8 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
         const again = await enricher.enrich(batch.map((c) => change(c.orderId, c.customerId)));
         expect(counts(metrics)).toEqual({ queries: 2, hits: 2 + uniqueCustomers, misses: 2 + uniqueCustomers, failures: 0 });
         expect(again.enriched.map((c) => c.enrichment)).toEqual(first.enriched.map((c) => c.enrichment));
+        // By index, the pipeline's path: the enrichments enrich() set on its copies.
+        expect(await enricher.enrichEach!(batch)).toEqual(again.enriched.map((c) => c.enrichment));
       } finally {
         await enricher.close();
       }
