@@ -20,6 +20,9 @@ interface EncodedMap {
   readonly longKeys: Long | undefined;
   readonly longValues: Long | undefined;
   readonly nullValues: readonly number[] | undefined;
+  /** The writer chunk (see MapWriter.chunk) whose child vector holds these entries already, and where. */
+  chunk: number;
+  at: number;
 }
 
 /** Parallel lists: destructuring pairs made an iterator per entry on every row. */
@@ -75,6 +78,8 @@ function encode(m: TextMap): EncodedMap {
     longKeys: longKeys.at.length > 0 ? longKeys : undefined,
     longValues: longValues.at.length > 0 ? longValues : undefined,
     nullValues: nullValues.length > 0 ? nullValues : undefined,
+    chunk: 0,
+    at: 0,
   };
 }
 
@@ -88,10 +93,17 @@ function encodedOf(m: TextMap): EncodedMap {
   return e;
 }
 
+/** Numbers every chunk of every MapWriter, so an entry's `chunk` never matches another's. */
+let chunks = 0;
+
 /**
  * A MAP(VARCHAR, VARCHAR) column written the way DuckDB stores it: per row a list entry (offset,
  * length) into one child struct vector of keys and values. Staged this way a map costs DuckDB no
  * JSON parsing, and the JS thread no JSON text or native call per row for short entries.
+ *
+ * Rows holding the same map object point at the same child entries: a list entry is any range of
+ * the child vector, and DuckDB copies each row's range when it appends. Within a chunk a hot
+ * customer's map is written once, not once per row.
  */
 export class MapWriter implements ColumnWriter {
   /** Per row: offset and length as little-endian u64 pairs (low words only: a chunk is small). */
@@ -100,17 +112,26 @@ export class MapWriter implements ColumnWriter {
   private readonly keys = new TextWriter(true);
   private readonly values = new TextWriter(true);
   private size = 0;
+  private chunk = ++chunks;
 
   set(i: number, m: TextMap | null): void {
-    const at = this.size;
-    const e = m === null ? undefined : encodedOf(m);
-    const n = e?.size ?? 0;
-    this.entries[i * 4] = at;
-    this.entries[i * 4 + 2] = n;
-    if (e === undefined) {
+    if (m === null) {
+      this.entries[i * 4] = this.size;
+      this.entries[i * 4 + 2] = 0;
       this.validity.setNull(i);
       return;
     }
+    const e = encodedOf(m);
+    const n = e.size;
+    this.entries[i * 4 + 2] = n;
+    if (e.chunk === this.chunk) {
+      this.entries[i * 4] = e.at;
+      return;
+    }
+    const at = this.size;
+    this.entries[i * 4] = at;
+    e.chunk = this.chunk;
+    e.at = at;
     this.size = at + n;
     this.keys.reserve(this.size);
     this.values.reserve(this.size);
@@ -127,6 +148,7 @@ export class MapWriter implements ColumnWriter {
     this.keys.reset();
     this.values.reset();
     this.size = 0;
+    this.chunk = ++chunks;
   }
 
   flush(vector: duckdb.Vector): void {
