@@ -127,16 +127,17 @@ function kindList(kind: number): string {
   return kind === 0 ? list : `list_transform(${list}, x -> CAST(CAST(x AS JSON) AS ${JSON_TYPE[KINDS[kind] as JsonKind]}))`;
 }
 
-/** SELECT over the staging tables `stage` and `dict` producing RAW_COLUMNS in file order. */
-export function selectRaw(shape: StageShape, dict: DictionaryOffsets): string {
+/** SELECT over the staged rows (table expression `from`) and table `dict`, producing RAW_COLUMNS in file order. */
+export function selectRaw(shape: StageShape, dict: DictionaryOffsets, from: string): string {
   const lists = KINDS.flatMap((name, kind) => (dict.kinds[kind] ? [`${kindList(kind)} AS ${name}`] : []));
   const columns = RAW_COLUMNS.map((c) => `${rawExpression(c.name, shape, dict)} AS ${c.name}`).join(', ');
-  return lists.length === 0 ? `SELECT ${columns} FROM stage s` : `WITH d AS (SELECT ${lists.join(', ')} FROM dict)\nSELECT ${columns} FROM stage s CROSS JOIN d`;
+  return lists.length === 0 ? `SELECT ${columns} FROM ${from} s` : `WITH d AS (SELECT ${lists.join(', ')} FROM dict)\nSELECT ${columns} FROM ${from} s CROSS JOIN d`;
 }
 
-/** The staging table of one batch shape: its DDL and column types. */
+/** The staged columns of one batch shape: names, types, and as DDL. */
 export interface StageLayout {
   readonly ddl: string;
+  readonly names: readonly string[];
   readonly types: readonly DuckDBType[];
   /** Whether the batch uses the dictionary table. */
   readonly coded: boolean;
@@ -160,7 +161,7 @@ export function stageLayout(shape: StageShape): StageLayout {
   MAP_COLUMNS.forEach((c, m) => {
     if (shape.maps[m] === undefined) cols.push([`m_${c.raw} ${MAP_TYPE}`, MAP(VARCHAR, VARCHAR)]);
   });
-  layout = { ddl: cols.map((c) => c[0]).join(', '), types: cols.map((c) => c[1]), coded: shape.coded };
+  layout = { ddl: cols.map((c) => c[0]).join(', '), names: cols.map((c) => c[0].slice(0, c[0].indexOf(' '))), types: cols.map((c) => c[1]), coded: shape.coded };
   layouts.set(key, layout);
   return layout;
 }
@@ -240,6 +241,7 @@ function asText(v: string | object): string {
  */
 export class StagedBatch {
   readonly chunks: number;
+  readonly rows: number;
   readonly layout: StageLayout;
   private readonly shape: StageShape;
   private readonly objectDicts = new Map<number, ObjectDictionary>();
@@ -258,6 +260,7 @@ export class StagedBatch {
   constructor(private readonly records: ChangeColumns) {
     if (CHUNK_ROWS !== BLOCK_ROWS) throw new Error(`DuckDB vector size ${CHUNK_ROWS} differs from ChangeColumns blocks of ${BLOCK_ROWS} rows`);
     this.chunks = records.blocks.length;
+    this.rows = records.length;
     const coded = records.length > PLAIN_MAX_ROWS;
     const over = DICT_COLUMNS.map((c, k) => {
       if (!coded) return hasValues(records, c);
@@ -413,9 +416,9 @@ export class StagedBatch {
     }
   }
 
-  /** The SELECT producing this batch's RAW_COLUMNS, and the dictionary rows it reads. */
-  dictionaries(): { select: string; chunks: DuckDBDataChunk[] } {
-    if (!this.shape.coded) return { select: selectRaw(this.shape, { offsets: [], kinds: [false, false] }), chunks: [] };
+  /** The SELECT producing this batch's RAW_COLUMNS from its rows scanned as `from`, and the dictionary rows it reads. */
+  dictionaries(from: string): { select: string; chunks: DuckDBDataChunk[] } {
+    if (!this.shape.coded) return { select: selectRaw(this.shape, { offsets: [], kinds: [false, false] }, from), chunks: [] };
     const values = DICT_COLUMNS.map((c, k) => (c.text !== undefined ? this.records.dictionaries[c.text].values : this.objectDicts.get(k)!.values));
     const sizes = [0, 0];
     const offsets = DICT_COLUMNS.map((c, k) => {
@@ -426,7 +429,7 @@ export class StagedBatch {
     });
     const entries: Array<[number, number, string]> = [];
     DICT_COLUMNS.forEach((c, k) => values[k]!.forEach((v, i) => entries.push([kindOf(c), offsets[k]! + i + 1, v])));
-    return { select: selectRaw(this.shape, { offsets, kinds: sizes.map((n) => n > 0) }), chunks: dictionaryChunks(entries) };
+    return { select: selectRaw(this.shape, { offsets, kinds: sizes.map((n) => n > 0) }, from), chunks: dictionaryChunks(entries) };
   }
 }
 

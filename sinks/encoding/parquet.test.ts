@@ -98,6 +98,21 @@ describe('ParquetEncoder', () => {
     }
   });
 
+  it('writes rows sharing a map object (as cached lookups give) with that map on every row, across chunks', async () => {
+    const shared = [Object.freeze({ name: 'Customer 12345 (over twelve bytes)', tier: 'gold' }), Object.freeze({ name: 'Zoë', country: null }), Object.freeze({})];
+    const records = makeChanges(CHUNK_ROWS * 2 + 5).map((r, i) => ({
+      ...r,
+      enrichment: {
+        status: 'ok' as const,
+        failed: [],
+        customer: i % 4 === 3 ? null : shared[i % 3]!,
+        // The same objects in the other map column, and a fresh (unfrozen) map now and then.
+        order: i % 5 === 0 ? { fresh: `order ${i} with a long value` } : shared[(i + 1) % 3]!,
+      },
+    }));
+    expect(await roundTrip(records, 'shared-maps')).toEqual(records);
+  });
+
   it('keeps row order and values across many chunks and past the dictionary limit', async () => {
     const records = makeChanges(CHUNK_ROWS * 3 + 17).map((r, i) =>
       // A column with more distinct long values than the dictionary holds, and maps that differ.

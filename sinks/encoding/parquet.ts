@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { type DuckDBConnection, DuckDBDataChunk, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { sqlString } from '../../src/catalog/duckdb-sql.js';
 import { IntegratorError, errorMessage } from '../../src/core/errors.js';
 import { type ChangeList, ChangeColumns } from '../../src/core/change-columns.js';
 import type { Encoder } from './encoder.js';
 import { DICT_DDL, StagedBatch } from './parquet-staging.js';
+import { StagedScan } from './staged-scan.js';
 
 export type ParquetCodec = 'snappy' | 'zstd';
 
@@ -22,13 +23,12 @@ export interface ParquetEncoderOptions {
   readonly memoryLimit?: string;
 }
 
-const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
- * Writes Parquet through one in-process DuckDB: each batch is staged into a connection-local
- * temp table from typed arrays (see parquet-staging.ts) and copied out with
- * `COPY (SELECT ...) TO path (FORMAT parquet)`. One instance per process; each encode in flight
- * holds its own connection, so concurrent batches never share a staging table.
+ * Writes Parquet through one in-process DuckDB: each batch is laid out in typed arrays (see
+ * parquet-staging.ts), scanned chunk by chunk by a table function (staged-scan.ts) and copied out
+ * with `COPY (SELECT ... FROM staged_batch(id)) TO path (FORMAT parquet)`. One instance per
+ * process; each encode in flight holds its own connection, so concurrent batches never share a
+ * dictionary table.
  */
 export class ParquetEncoder implements Encoder {
   readonly extension = 'parquet';
@@ -45,6 +45,9 @@ export class ParquetEncoder implements Encoder {
   private readonly config: Record<string, string>;
   /** Created on first use, so building the sinks stays synchronous. */
   private instance?: Promise<DuckDBInstance>;
+  private readonly scan = new StagedScan();
+  /** The instance the scan function is registered with (once per instance). */
+  private scanOn?: DuckDBInstance;
 
   constructor(opts: ParquetEncoderOptions = {}) {
     this.codec = opts.compression ?? 'zstd';
@@ -58,28 +61,14 @@ export class ParquetEncoder implements Encoder {
   async encodeToFile(records: ChangeList, path: string): Promise<{ bytes: number }> {
     const con = await this.acquire();
     let healthy = false;
+    let scan: { readonly from: string; release(): void } | undefined;
     try {
       const staged = new StagedBatch(ChangeColumns.from(records));
-      const coded = staged.layout.coded;
-      // A fresh table for each batch: after DELETE, DuckDB kept the deleted rows' blocks and a
-      // long run grew by hundreds of MB.
-      await con.run(`CREATE OR REPLACE TEMP TABLE stage (${staged.layout.ddl});${coded ? ` CREATE OR REPLACE TEMP TABLE dict (${DICT_DDL});` : ''}`);
-      const appender = await con.createAppender('stage');
-      try {
-        // One chunk, refilled: every chunk is native memory that only a JS garbage collection
-        // gives back, and a chunk per 2048 rows held a batch's worth of it.
-        const chunk = DuckDBDataChunk.create(staged.layout.types);
-        for (let k = 0; k < staged.chunks; k++) {
-          chunk.reset();
-          staged.fill(k, chunk.chunk);
-          appender.appendDataChunk(chunk);
-          if ((k & 15) === 15) await nextTick();
-        }
-      } finally {
-        appender.closeSync();
-      }
-      const dict = staged.dictionaries();
+      scan = this.scan.open(staged);
+      const dict = staged.dictionaries(scan.from);
       if (dict.chunks.length > 0) {
+        // Replaced by the next batch on this connection: a dictionary is small.
+        await con.run(`CREATE OR REPLACE TEMP TABLE dict (${DICT_DDL})`);
         const dictAppender = await con.createAppender('dict');
         try {
           for (const chunk of dict.chunks) dictAppender.appendDataChunk(chunk);
@@ -87,8 +76,9 @@ export class ParquetEncoder implements Encoder {
           dictAppender.closeSync();
         }
       }
-      // One statement list, one trip to DuckDB's thread: a small object's fixed cost is most of its cost.
-      await con.run(`COPY (${dict.select}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${this.codec}); DROP TABLE stage;${coded ? ' DROP TABLE dict;' : ''}`);
+      const copied = await con.run(`COPY (${dict.select}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${this.codec})`);
+      // The scan ends at the first empty chunk: make sure it was the last one.
+      if (copied.rowsChanged !== records.length) throw new Error(`wrote ${copied.rowsChanged} rows, expected ${records.length}`);
       healthy = true;
       return { bytes: (await stat(path)).size };
     } catch (err) {
@@ -97,6 +87,7 @@ export class ParquetEncoder implements Encoder {
         details: { path, records: records.length },
       });
     } finally {
+      scan?.release();
       this.release(con, healthy);
     }
   }
@@ -135,7 +126,13 @@ export class ParquetEncoder implements Encoder {
         this.instance = created;
         created.catch(() => (this.instance === created ? (this.instance = undefined) : undefined));
       }
-      return await (await this.instance).connect();
+      const instance = await this.instance;
+      const con = await instance.connect();
+      if (this.scanOn !== instance) {
+        this.scan.register(con);
+        this.scanOn = instance;
+      }
+      return con;
     } catch (err) {
       this.open--;
       throw new IntegratorError('SINK_WRITE_FAILED', `cannot open a DuckDB connection for Parquet: ${errorMessage(err)}`, { cause: err });
