@@ -181,12 +181,14 @@ export class SqlEnricher implements Enricher {
     const pending: Pending = new Map();
     let hits = 0;
     for (let i = 0; i < changes.length; i++) {
-      // A change with only an order: the order's entry remembers its customer's entry, while
-      // that is fresh, which spares most customer keys their cache lookup.
-      const order = orders !== undefined && changes[i]!.customerId === null ? orders[i] : undefined;
+      // A change whose customer is its order's own (it names none, or the same one): the order's
+      // entry remembers its customer's entry, while that is fresh, which spares most customer
+      // keys their cache lookup.
+      const c = changes[i]!;
+      const order = orders !== undefined && (c.customerId === null || c.customerId === orders[i]?.customerId) ? orders[i] : undefined;
       let f = order?.customer;
       if (f === undefined || f.expiresAt <= now) {
-        const k = keyOf(changes[i]!, i);
+        const k = keyOf(c, i);
         if (k === null) {
           slots[i] = NONE;
           continue;

@@ -74,7 +74,7 @@ describe('enrichment objects shared between changes alike', () => {
     ]);
   });
 
-  it("reuses an order's customer entry across batches only for changes without their own customer, and only while it is fresh", async () => {
+  it("reuses an order's customer entry across batches for changes naming no customer or the order's own, and only while it is fresh", async () => {
     let now = 1_000;
     const client = new VersionedClient();
     const metrics = new MemoryMetrics();
@@ -84,9 +84,10 @@ describe('enrichment objects shared between changes alike', () => {
     expect(await names(change(null, 'C-of-O1'))).toEqual([[null, 'C-of-O1 v1']]);
     now = 1_500;
     expect(await names(change('O1', null))).toEqual([['O1 v1', 'C-of-O1 v1']]);
-    expect(await names(change('O1', null), change('O1', 'C7'), change('O1', null))).toEqual([
+    expect(await names(change('O1', null), change('O1', 'C7'), change('O1', null), change('O1', 'C-of-O1'))).toEqual([
       ['O1 v1', 'C-of-O1 v1'],
       ['O1 v1', 'C7 v1'],
+      ['O1 v1', 'C-of-O1 v1'],
       ['O1 v1', 'C-of-O1 v1'],
     ]);
     // Cache hits count keys once per batch, however many changes name them.
@@ -98,6 +99,17 @@ describe('enrichment objects shared between changes alike', () => {
     client.version = 2;
     now = 2_100;
     expect(await names(change('O1', null))).toEqual([['O1 v1', 'C-of-O1 v2']]);
+    // Naming the order's own customer takes the same way, and sees the same refreshed entry.
+    now = 4_200;
+    client.version = 3;
+    expect(await names(change('O1', 'C-of-O1'), change('O1', null))).toEqual([
+      ['O1 v3', 'C-of-O1 v3'],
+      ['O1 v3', 'C-of-O1 v3'],
+    ]);
+    now = 4_300;
+    const queries = metrics.total(METRIC.enrichQueries);
+    expect(await names(change('O1', 'C-of-O1'))).toEqual([['O1 v3', 'C-of-O1 v3']]);
+    expect(metrics.total(METRIC.enrichQueries)).toBe(queries);
   });
 
   it('returns a change that names no key as it is when it already carries NOT_ENRICHED', async () => {
