@@ -1,4 +1,5 @@
 import duckdb from '@duckdb/node-bindings';
+import type { Enrichment } from '../../src/core/model.js';
 import { CHUNK_ROWS, type ColumnWriter, STRING_T, TextWriter, Validity, writeInline } from './staging.js';
 
 /** A map as the enricher carries it: column name → text (or null). */
@@ -8,7 +9,7 @@ export type TextMap = Readonly<Record<string, unknown>>;
  * A map's keys and values as string_t slots, made once per map object: the enricher hands the
  * same frozen row to every change with that key, so most rows cost two slot copies.
  */
-interface EncodedMap {
+export interface EncodedMap {
   readonly size: number;
   /**
    * string_t slots as 32-bit words, in plain arrays: a small typed array per map would be
@@ -93,6 +94,30 @@ function encodedOf(m: TextMap): EncodedMap {
   return e;
 }
 
+/** The two maps of an enrichment, encoded (undefined: the map is null). */
+export interface EncodedMaps {
+  readonly customer: EncodedMap | undefined;
+  readonly order: EncodedMap | undefined;
+}
+
+const NO_MAPS: EncodedMaps = Object.freeze({ customer: undefined, order: undefined });
+const encodedPairs = new WeakMap<Enrichment, EncodedMaps>();
+
+/**
+ * Both maps of `e`, kept per enrichment object: the enricher shares one frozen enrichment
+ * between changes alike, so a row costs one lookup for its two map columns, not one per map.
+ */
+export function encodedMaps(e: Enrichment): EncodedMaps {
+  if (e.customer === null && e.order === null) return NO_MAPS;
+  let pair = encodedPairs.get(e);
+  if (pair === undefined) {
+    pair = { customer: e.customer === null ? undefined : encodedOf(e.customer), order: e.order === null ? undefined : encodedOf(e.order) };
+    // Frozen all through, it cannot point at other maps by the time it is written again.
+    if (Object.isFrozen(e) && (e.customer === null || Object.isFrozen(e.customer)) && (e.order === null || Object.isFrozen(e.order))) encodedPairs.set(e, pair);
+  }
+  return pair;
+}
+
 /** Numbers every chunk of every MapWriter, so an entry's `chunk` never matches another's. */
 let chunks = 0;
 
@@ -114,14 +139,14 @@ export class MapWriter implements ColumnWriter {
   private size = 0;
   private chunk = ++chunks;
 
-  set(i: number, m: TextMap | null): void {
-    if (m === null) {
+  /** Row `i` holds the map `e` was encoded from (see encodedMaps), or null when undefined. */
+  setEncoded(i: number, e: EncodedMap | undefined): void {
+    if (e === undefined) {
       this.entries[i * 4] = this.size;
       this.entries[i * 4 + 2] = 0;
       this.validity.setNull(i);
       return;
     }
-    const e = encodedOf(m);
     const n = e.size;
     this.entries[i * 4 + 2] = n;
     if (e.chunk === this.chunk) {

@@ -4,7 +4,7 @@ import { sqlString } from '../../src/catalog/duckdb-sql.js';
 import { RAW_COLUMNS } from '../../src/core/columns.js';
 import { BLOCK_ROWS, type ChangeBlock, type ChangeColumns, TextDictionary, type CodedText, type NumberColumn, type TextColumn } from '../../src/core/change-columns.js';
 import type { Enrichment } from '../../src/core/model.js';
-import { MapWriter, type TextMap } from './map-writer.js';
+import { encodedMaps, MapWriter, type TextMap } from './map-writer.js';
 import { CHUNK_ROWS, CodeWriter, type ColumnWriter, flushChunk, TextWriter, TypedArrayWriter } from './staging.js';
 
 /**
@@ -48,6 +48,7 @@ interface MapColumn {
   readonly raw: string;
   readonly get: (e: Enrichment) => TextMap | null;
 }
+/** In this order: fillMaps takes both from one lookup per row (encodedMaps). */
 const MAP_COLUMNS: readonly MapColumn[] = [
   { raw: 'customer', get: (e) => e.customer },
   { raw: 'order_info', get: (e) => e.order },
@@ -371,13 +372,21 @@ export class StagedBatch {
       else if (col.text !== undefined) this.fillText(block.text[col.text], k, rows);
       else this.fillObjects(block.enrichment, col.get, k, offset, rows);
     });
-    MAP_COLUMNS.forEach((col, m) => {
-      if (this.shape.maps[m] !== undefined) return;
-      const w = this.maps[m]!;
-      for (let i = 0; i < rows; i++) w.set(i, col.get(block.enrichment[i]!));
-    });
+    this.fillMaps(block.enrichment, rows);
     flushChunk(chunk, this.writers, rows);
     return rows;
+  }
+
+  /** The staged map columns, both from one lookup per row. */
+  private fillMaps(enrichment: readonly Enrichment[], rows: number): void {
+    const customer = this.shape.maps[0] === undefined ? this.maps[0]! : undefined;
+    const order = this.shape.maps[1] === undefined ? this.maps[1]! : undefined;
+    if (customer === undefined && order === undefined) return;
+    for (let i = 0; i < rows; i++) {
+      const pair = encodedMaps(enrichment[i]!);
+      customer?.setEncoded(i, pair.customer);
+      order?.setEncoded(i, pair.order);
+    }
   }
 
   /** Column `k` as text row by row, dictionary codes resolved here (small batches). */
