@@ -131,7 +131,7 @@ export interface Enricher {
   /**
    * Optional: the same lookups answered by index, one outcome per change. The pipeline prefers
    * it: it sets each enrichment on the change it decoded, where enrich() copies every change
-   * (a million short-lived objects per million events, most of a garbage collection's work).
+   * (copies that live until their batch is written, which the young-generation GC copies again).
    */
   enrichEach?(changes: readonly InventoryChange[]): Promise<readonly EnrichOutcome[]>;
   /**
