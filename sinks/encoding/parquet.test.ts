@@ -144,8 +144,10 @@ describe('ParquetEncoder', () => {
   });
 
   it('fails the write of a row it cannot stage (inside the scan) with SINK_WRITE_FAILED naming the cause, and stays usable', async () => {
-    // A custom enricher's map value JSON cannot serialize: the error is thrown while DuckDB scans the batch.
-    const records = makeChanges(CHUNK_ROWS + 3).map((r, i) => (i === CHUNK_ROWS + 1 ? { ...r, enrichment: { ...r.enrichment, status: 'ok' as const, order: { total: 10n } } } : r));
+    // A custom enricher's map value JSON cannot serialize (outside the model's types, as a
+    // loaded adapter might do): the error is thrown while DuckDB scans the batch.
+    const unstageable = { total: 10n } as unknown as Record<string, string>;
+    const records = makeChanges(CHUNK_ROWS + 3).map((r, i) => (i === CHUNK_ROWS + 1 ? { ...r, enrichment: { ...r.enrichment, status: 'ok' as const, order: unstageable } } : r));
     await expect(encoder.encodeToFile(records, join(dir, 'unstageable.parquet'))).rejects.toMatchObject({ code: 'SINK_WRITE_FAILED', message: expect.stringMatching(/BigInt/) });
     expect(await roundTrip(makeChanges(3), 'after-scan-failure')).toEqual(makeChanges(3));
   });
