@@ -61,12 +61,35 @@ function slots(texts: ReadonlyArray<string | null>, long: Long, nulls?: number[]
   return out;
 }
 
+interface KeySlots {
+  readonly words: readonly number[];
+  readonly long: Long | undefined;
+}
+
+/**
+ * Key slots by key list, shared: every row of a lookup has the same columns, so the cached rows
+ * of a table (200k orders) need one copy of them, not one each for the GC to trace. Bounded, for
+ * enrichers whose maps have keys of their own.
+ */
+const keySlots = new Map<string, KeySlots>();
+const MAX_KEY_LISTS = 1000;
+
+function keysOf(names: string[]): KeySlots {
+  const id = JSON.stringify(names);
+  let k = keySlots.get(id);
+  if (k === undefined) {
+    const long: Long = { at: [], text: [] };
+    k = { words: slots(names, long), long: long.at.length > 0 ? long : undefined };
+    if (keySlots.size < MAX_KEY_LISTS) keySlots.set(id, k);
+  }
+  return k;
+}
+
 function encode(m: TextMap): EncodedMap {
   const names = Object.keys(m);
-  const longKeys: Long = { at: [], text: [] };
   const longValues: Long = { at: [], text: [] };
   const nullValues: number[] = [];
-  const keys = slots(names, longKeys);
+  const keys = keysOf(names);
   const values = slots(
     names.map((n) => valueText(m[n])),
     longValues,
@@ -74,9 +97,9 @@ function encode(m: TextMap): EncodedMap {
   );
   return {
     size: names.length,
-    keys,
+    keys: keys.words,
     values,
-    longKeys: longKeys.at.length > 0 ? longKeys : undefined,
+    longKeys: keys.long,
     longValues: longValues.at.length > 0 ? longValues : undefined,
     nullValues: nullValues.length > 0 ? nullValues : undefined,
     chunk: 0,
