@@ -7,7 +7,8 @@ export type TextMap = Readonly<Record<string, unknown>>;
 
 /**
  * A map's keys and values as string_t slots, made once per map object: the enricher hands the
- * same frozen row to every change with that key, so most rows cost two slot copies.
+ * same frozen row to every change with that key, so a row costs its slot copies only the first
+ * time the map appears in a chunk (see MapWriter), and a list entry after that.
  */
 export interface EncodedMap {
   readonly size: number;

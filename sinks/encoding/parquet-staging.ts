@@ -135,9 +135,8 @@ export function selectRaw(shape: StageShape, dict: DictionaryOffsets, from: stri
   return lists.length === 0 ? `SELECT ${columns} FROM ${from} s` : `WITH d AS (SELECT ${lists.join(', ')} FROM dict)\nSELECT ${columns} FROM ${from} s CROSS JOIN d`;
 }
 
-/** The staged columns of one batch shape: names, types, and as DDL. */
+/** The staged columns of one batch shape, as the scan function declares them. */
 export interface StageLayout {
-  readonly ddl: string;
   readonly names: readonly string[];
   readonly types: readonly DuckDBType[];
   /** Whether the batch uses the dictionary table. */
@@ -151,18 +150,18 @@ export function stageLayout(shape: StageShape): StageLayout {
   const key = `${shape.coded ? 1 : 0}${shape.eventIdText ? 1 : 0}${shape.over.map((o, k) => (shape.constants[k] !== undefined ? 'k' : o ? 1 : 0)).join('')}${shape.maps.map((m) => (m !== undefined ? 'k' : 1)).join('')}`;
   let layout = layouts.get(key);
   if (layout) return layout;
-  const cols: Array<[string, DuckDBType]> = [['event_hex UHUGEINT', UHUGEINT]];
-  if (shape.eventIdText) cols.push(['event_id VARCHAR', VARCHAR]);
-  cols.push(['sequence VARCHAR', VARCHAR], ...NUMBER_COLUMNS.map((n): [string, DuckDBType] => [`n_${n} DOUBLE`, DOUBLE]));
+  const cols: Array<[string, DuckDBType]> = [['event_hex', UHUGEINT]];
+  if (shape.eventIdText) cols.push(['event_id', VARCHAR]);
+  cols.push(['sequence', VARCHAR], ...NUMBER_COLUMNS.map((n): [string, DuckDBType] => [`n_${n}`, DOUBLE]));
   DICT_COLUMNS.forEach((c, k) => {
     if (shape.constants[k] !== undefined) return;
-    if (shape.coded) cols.push([`c_${c.raw} INTEGER`, INTEGER]);
-    if (shape.over[k]) cols.push([`o_${c.raw} VARCHAR`, VARCHAR]);
+    if (shape.coded) cols.push([`c_${c.raw}`, INTEGER]);
+    if (shape.over[k]) cols.push([`o_${c.raw}`, VARCHAR]);
   });
   MAP_COLUMNS.forEach((c, m) => {
-    if (shape.maps[m] === undefined) cols.push([`m_${c.raw} ${MAP_TYPE}`, MAP(VARCHAR, VARCHAR)]);
+    if (shape.maps[m] === undefined) cols.push([`m_${c.raw}`, MAP(VARCHAR, VARCHAR)]);
   });
-  layout = { ddl: cols.map((c) => c[0]).join(', '), names: cols.map((c) => c[0].slice(0, c[0].indexOf(' '))), types: cols.map((c) => c[1]), coded: shape.coded };
+  layout = { names: cols.map((c) => c[0]), types: cols.map((c) => c[1]), coded: shape.coded };
   layouts.set(key, layout);
   return layout;
 }
