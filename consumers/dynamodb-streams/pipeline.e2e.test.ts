@@ -167,7 +167,9 @@ describe('DynamoDB Streams → pipeline → S3 lake (s3rver)', () => {
 
     const first = new Killable(leases('first', leaseTable));
     const p1 = await runPipeline(tableName, `run-${n}`, first);
-    await until('part of the stream delivered', 60_000, () => p1.running.stats().written >= 60);
+    // Written is counted before the checkpoint of those records reaches DynamoDB: wait for one
+    // commit too, or a kill in between leaves no checkpoint to resume from.
+    await until('part of the stream delivered and checkpointed', 60_000, () => p1.running.stats().written >= 60 && p1.running.stats().commits >= 1);
     first.kill();
     await p1.stop(); // what was written but not checkpointed may be written again: at least once
     const store = new DynamoDbCheckpointStore({ client: ddb.dynamodb(), tableName: leaseTable });
