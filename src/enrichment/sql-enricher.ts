@@ -4,6 +4,7 @@ import { METRIC, type Metrics } from '../core/metrics.js';
 import { type Enrichment, type EnrichmentStatus, type InventoryChange, NOT_ENRICHED } from '../core/model.js';
 import { type Enricher, type EnrichmentRejection, type EnrichOutcome, type EnrichResult, isRejection } from '../core/ports.js';
 import { backoffDelay, sleep } from '../core/retry.js';
+import { SharedEnrichment } from '../core/shared-enrichment.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig, LookupsConfig, ResilienceConfig } from './config.js';
 import { type Redact, toLookupError } from './db-errors.js';
@@ -273,9 +274,10 @@ export class SqlEnricher implements Enricher {
   private enrichmentOf(order: Found | undefined, o: State, customer: Found | undefined, cs: State): Enrichment {
     if (o === OK) {
       const m = order!.memo;
-      if (m !== undefined && m.customer === customer) return m.enrichment;
+      if (m !== undefined && order!.memoCustomer === customer) return m;
       const enrichment = build(o, order!.row, cs, customer?.row ?? null);
-      order!.memo = { customer, enrichment };
+      order!.memo = enrichment;
+      order!.memoCustomer = customer;
       return enrichment;
     }
     if (o === NO_LOOKUP && customer !== undefined) return (customer.alone ??= build(o, null, cs, customer.row));
@@ -335,12 +337,7 @@ const FAILED_LISTS: readonly (readonly string[])[] = [
 ];
 
 function build(o: State, order: Attrs | null, cs: State, customer: Attrs | null): Enrichment {
-  return Object.freeze({
-    status: STATUS[o > cs ? o : cs]!,
-    failed: FAILED_LISTS[(o >= MISSING ? 1 : 0) | (cs >= MISSING ? 2 : 0)]!,
-    customer,
-    order,
-  }) as Enrichment;
+  return new SharedEnrichment(STATUS[o > cs ? o : cs]!, FAILED_LISTS[(o >= MISSING ? 1 : 0) | (cs >= MISSING ? 2 : 0)]!, customer, order);
 }
 
 /** A copy of the change with its enrichment (enrich()), written out: one fixed object shape, no spread. */
