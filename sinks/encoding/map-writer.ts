@@ -1,148 +1,8 @@
 import duckdb from '@duckdb/node-bindings';
-import type { Enrichment } from '../../src/core/model.js';
-import { CHUNK_ROWS, type ColumnWriter, STRING_T, TextWriter, Validity, writeInline } from './staging.js';
+import { AT, type KeyList, KEYS, LONG_VALUE, type MapArena, SIZE, SLOT_WORDS, SLOTS, SPECIAL, STAMP } from './map-arena.js';
+import { assignLongStrings, CHUNK_ROWS, type ColumnWriter, STRING_T, Validity } from './staging.js';
 
-/** A map as the enricher carries it: column name → text (or null). */
-export type TextMap = Readonly<Record<string, unknown>>;
-
-/**
- * A map's keys and values as string_t slots, made once per map object: the enricher hands the
- * same frozen row to every change with that key, so a row costs its slot copies only the first
- * time the map appears in a chunk (see MapWriter), and a list entry after that.
- */
-export interface EncodedMap {
-  readonly size: number;
-  /**
-   * string_t slots as 32-bit words, in plain arrays: a small typed array per map would be
-   * given its own off-heap buffer (one per cached row), which every garbage collection visits.
-   */
-  readonly keys: readonly number[];
-  readonly values: readonly number[];
-  /** Entries too long to inline (entry index, text), and values that are null; undefined when none. */
-  readonly longKeys: Long | undefined;
-  readonly longValues: Long | undefined;
-  readonly nullValues: readonly number[] | undefined;
-  /** The writer chunk (see MapWriter.chunk) whose child vector holds these entries already, and where. */
-  chunk: number;
-  at: number;
-}
-
-/** Parallel lists: destructuring pairs made an iterator per entry on every row. */
-interface Long {
-  readonly at: number[];
-  readonly text: string[];
-}
-
-const encoded = new WeakMap<object, EncodedMap>();
-
-/** Map values are text; anything else a custom enricher put there is written as its JSON. */
-const valueText = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
-
-/** Where a map's slots are written before they are copied out as words. */
-let scratch = new Uint8Array(16 * STRING_T);
-let scratchWords = new Int32Array(scratch.buffer);
-
-/** The slots of `texts` as words; texts too long to inline go to `long`, nulls to `nulls`. */
-function slots(texts: ReadonlyArray<string | null>, long: Long, nulls?: number[]): number[] {
-  const bytes = texts.length * STRING_T;
-  if (scratch.length < bytes) {
-    scratch = new Uint8Array(bytes);
-    scratchWords = new Int32Array(scratch.buffer);
-  }
-  scratch.fill(0, 0, bytes);
-  texts.forEach((t, j) => {
-    if (t === null) nulls?.push(j);
-    else if (!writeInline(scratch, j * STRING_T, t)) {
-      long.at.push(j);
-      long.text.push(t);
-    }
-  });
-  const out = new Array<number>(bytes >> 2);
-  for (let k = 0; k < out.length; k++) out[k] = scratchWords[k]!;
-  return out;
-}
-
-interface KeySlots {
-  readonly words: readonly number[];
-  readonly long: Long | undefined;
-}
-
-/**
- * Key slots by key list, shared: every row of a lookup has the same columns, so the cached rows
- * of a table (200k orders) need one copy of them, not one each for the GC to trace. Bounded, for
- * enrichers whose maps have keys of their own.
- */
-const keySlots = new Map<string, KeySlots>();
-const MAX_KEY_LISTS = 1000;
-
-function keysOf(names: string[]): KeySlots {
-  const id = JSON.stringify(names);
-  let k = keySlots.get(id);
-  if (k === undefined) {
-    const long: Long = { at: [], text: [] };
-    k = { words: slots(names, long), long: long.at.length > 0 ? long : undefined };
-    if (keySlots.size < MAX_KEY_LISTS) keySlots.set(id, k);
-  }
-  return k;
-}
-
-function encode(m: TextMap): EncodedMap {
-  const names = Object.keys(m);
-  const longValues: Long = { at: [], text: [] };
-  const nullValues: number[] = [];
-  const keys = keysOf(names);
-  const values = slots(
-    names.map((n) => valueText(m[n])),
-    longValues,
-    nullValues,
-  );
-  return {
-    size: names.length,
-    keys: keys.words,
-    values,
-    longKeys: keys.long,
-    longValues: longValues.at.length > 0 ? longValues : undefined,
-    nullValues: nullValues.length > 0 ? nullValues : undefined,
-    chunk: 0,
-    at: 0,
-  };
-}
-
-function encodedOf(m: TextMap): EncodedMap {
-  let e = encoded.get(m);
-  if (e === undefined) {
-    e = encode(m);
-    // Only a frozen map is known not to change before it is written again.
-    if (Object.isFrozen(m)) encoded.set(m, e);
-  }
-  return e;
-}
-
-/** The two maps of an enrichment, encoded (undefined: the map is null). */
-export interface EncodedMaps {
-  readonly customer: EncodedMap | undefined;
-  readonly order: EncodedMap | undefined;
-}
-
-const NO_MAPS: EncodedMaps = Object.freeze({ customer: undefined, order: undefined });
-const encodedPairs = new WeakMap<Enrichment, EncodedMaps>();
-
-/**
- * Both maps of `e`, kept per enrichment object: the enricher shares one frozen enrichment
- * between changes alike, so a row costs one lookup for its two map columns, not one per map.
- */
-export function encodedMaps(e: Enrichment): EncodedMaps {
-  if (e.customer === null && e.order === null) return NO_MAPS;
-  let pair = encodedPairs.get(e);
-  if (pair === undefined) {
-    pair = { customer: e.customer === null ? undefined : encodedOf(e.customer), order: e.order === null ? undefined : encodedOf(e.order) };
-    // Frozen all through, it cannot point at other maps by the time it is written again.
-    if (Object.isFrozen(e) && (e.customer === null || Object.isFrozen(e.customer)) && (e.order === null || Object.isFrozen(e.order))) encodedPairs.set(e, pair);
-  }
-  return pair;
-}
-
-/** Numbers every chunk of every MapWriter, so an entry's `chunk` never matches another's. */
+/** Numbers every chunk of every MapWriter, so a record's stamp never matches another's. */
 let chunks = 0;
 
 /**
@@ -150,52 +10,105 @@ let chunks = 0;
  * length) into one child struct vector of keys and values. Staged this way a map costs DuckDB no
  * JSON parsing, and the JS thread no JSON text or native call per row for short entries.
  *
- * Rows holding the same map object point at the same child entries: a list entry is any range of
- * the child vector, and DuckDB copies each row's range when it appends. Within a chunk a hot
- * customer's map is written once, not once per row.
+ * Rows holding the same map point at the same child entries: a list entry is any range of the
+ * child vector, and DuckDB reads each row's range. Within a chunk a hot customer's map is copied
+ * from its arena record once, not once per row.
+ *
+ * Keys: the maps of one lookup all list its columns, so the key vector is kept filled with that
+ * list over and over (the pattern) and a map of that list, placed at a multiple of its length,
+ * writes no keys at all. Other maps write theirs, and the pattern is put back at the next chunk.
  */
 export class MapWriter implements ColumnWriter {
   /** Per row: offset and length as little-endian u64 pairs (low words only: a chunk is small). */
   private readonly entries = new Uint32Array(CHUNK_ROWS * 4);
   private readonly validity = new Validity();
-  private readonly keys = new TextWriter(true);
-  private readonly values = new TextWriter(true);
+  private keys = new Int32Array(CHUNK_ROWS * 4 * SLOT_WORDS);
+  private values = new Int32Array(CHUNK_ROWS * 4 * SLOT_WORDS);
+  private readonly valueValidity = new Validity();
+  private readonly long = { keys: { at: [] as number[], text: [] as string[] }, values: { at: [] as number[], text: [] as string[] } };
   private size = 0;
   private chunk = ++chunks;
+  private pattern: KeyList | undefined;
+  /** Key ranges [from, to) of this chunk that do not hold the pattern. */
+  private readonly dirty: number[] = [];
+  /** This chunk's maps whose keys matched the pattern, and those that wrote their own (the last list among them). */
+  private matched = 0;
+  private unmatched = 0;
+  private lastUnmatched: KeyList | undefined;
 
-  /** Row `i` holds the map `e` was encoded from (see encodedMaps), or null when undefined. */
-  setEncoded(i: number, e: EncodedMap | undefined): void {
-    if (e === undefined) {
-      this.entries[i * 4] = this.size;
-      this.entries[i * 4 + 2] = 0;
-      this.validity.setNull(i);
-      return;
-    }
-    const n = e.size;
+  constructor(private readonly arena: MapArena) {
+    this.valueValidity.reserve(CHUNK_ROWS * 4);
+  }
+
+  setNull(i: number): void {
+    this.entries[i * 4] = this.size;
+    this.entries[i * 4 + 2] = 0;
+    this.validity.setNull(i);
+  }
+
+  /** Row `i` holds the map whose arena record starts at `record`. */
+  setRecord(i: number, record: number): void {
+    const w = this.arena.words;
+    const n = w[record + SIZE]!;
     this.entries[i * 4 + 2] = n;
-    if (e.chunk === this.chunk) {
-      this.entries[i * 4] = e.at;
+    if (w[record + STAMP] === this.chunk) {
+      this.entries[i * 4] = w[record + AT]!;
       return;
     }
-    const at = this.size;
+    const list = this.arena.keyLists[w[record + KEYS]!]!;
+    if (this.pattern === undefined && this.size === 0) this.usePattern(list);
+    let at = this.size;
+    const matches = list === this.pattern;
+    // Gaps in the child vector are never read: only the rows' ranges are.
+    if (matches && n > 0 && at % n !== 0) at += n - (at % n);
+    const end = at + n;
+    if (end * SLOT_WORDS > this.values.length) this.reserve(end);
     this.entries[i * 4] = at;
-    e.chunk = this.chunk;
-    e.at = at;
-    this.size = at + n;
-    this.keys.reserve(this.size);
-    this.values.reserve(this.size);
-    this.keys.setSlots(at, e.keys);
-    this.values.setSlots(at, e.values);
-    if (e.longKeys !== undefined) setLong(this.keys, at, e.longKeys);
-    if (e.longValues !== undefined) setLong(this.values, at, e.longValues);
-    const nulls = e.nullValues;
-    if (nulls !== undefined) for (let j = 0; j < nulls.length; j++) this.values.setNull(at + nulls[j]!);
+    w[record + STAMP] = this.chunk;
+    w[record + AT] = at;
+    this.size = end;
+    if (w[record + SPECIAL] === 0) {
+      const values = this.values;
+      const from = record + SLOTS;
+      const to = at * SLOT_WORDS;
+      for (let k = 0; k < n * SLOT_WORDS; k++) values[to + k] = w[from + k]!;
+    } else this.copySpecial(w, record, at, n);
+    if (matches) this.matched++;
+    else if (n > 0) this.writeKeys(list, at);
+  }
+
+  /** Copies the value slots of a record with long or null values: those slots go through the C API or the validity mask. */
+  private copySpecial(w: Int32Array, record: number, at: number, n: number): void {
+    const values = this.values;
+    for (let j = 0; j < n; j++) {
+      const from = record + SLOTS + j * SLOT_WORDS;
+      const to = (at + j) * SLOT_WORDS;
+      const length = w[from]!;
+      if (length >= 0) for (let k = 0; k < SLOT_WORDS; k++) values[to + k] = w[from + k]!;
+      else {
+        values.fill(0, to, to + SLOT_WORDS);
+        if (length === LONG_VALUE) {
+          this.long.values.at.push(at + j);
+          this.long.values.text.push(this.arena.texts[w[from + 1]!]!);
+        } else this.valueValidity.setNull(at + j);
+      }
+    }
   }
 
   reset(): void {
     this.validity.reset();
-    this.keys.reset();
-    this.values.reset();
+    this.valueValidity.reset();
+    this.long.keys.at.length = 0;
+    this.long.keys.text.length = 0;
+    this.long.values.at.length = 0;
+    this.long.values.text.length = 0;
+    // Another list was most of this chunk: make it the pattern, else put the pattern back.
+    const next = this.unmatched > this.matched ? this.lastUnmatched : undefined;
+    if (next !== undefined && next !== this.pattern && next.long === undefined) this.usePattern(next);
+    else if (this.pattern !== undefined) for (let k = 0; k < this.dirty.length; k += 2) this.fillPattern(this.dirty[k]!, this.dirty[k + 1]!);
+    this.dirty.length = 0;
+    this.matched = 0;
+    this.unmatched = 0;
     this.size = 0;
     this.chunk = ++chunks;
   }
@@ -208,11 +121,69 @@ export class MapWriter implements ColumnWriter {
     if (this.size === 0) return;
     // The child vectors move when the list grows: take them after the reserve.
     const child = duckdb.list_vector_get_child(vector);
-    this.keys.flush(duckdb.struct_vector_get_child(child, 0));
-    this.values.flush(duckdb.struct_vector_get_child(child, 1));
+    const bytes = this.size * STRING_T;
+    const keys = duckdb.struct_vector_get_child(child, 0);
+    duckdb.copy_data_to_vector(keys, 0, this.keys.buffer, 0, bytes);
+    assignLongStrings(keys, this.long.keys.at, this.long.keys.text);
+    const values = duckdb.struct_vector_get_child(child, 1);
+    duckdb.copy_data_to_vector(values, 0, this.values.buffer, 0, bytes);
+    assignLongStrings(values, this.long.values.at, this.long.values.text);
+    this.valueValidity.flush(values, this.size);
   }
-}
 
-function setLong(w: TextWriter, at: number, long: Long): void {
-  for (let j = 0; j < long.at.length; j++) w.setLong(at + long.at[j]!, long.text[j]!);
+  private writeKeys(list: KeyList, at: number): void {
+    this.keys.set(list.words, at * SLOT_WORDS);
+    const long = list.long;
+    if (long !== undefined) {
+      for (let j = 0; j < long.at.length; j++) {
+        this.long.keys.at.push(at + long.at[j]!);
+        this.long.keys.text.push(long.text[j]!);
+      }
+    }
+    this.dirty.push(at, at + list.names.length);
+    this.unmatched++;
+    this.lastUnmatched = list;
+  }
+
+  /** Makes `list` the pattern of the whole key vector (keys over 12 bytes cannot be one). */
+  private usePattern(list: KeyList): void {
+    if (list.long !== undefined || list.names.length === 0) return;
+    this.pattern = list;
+    this.fillPattern(0, this.keys.length / SLOT_WORDS);
+  }
+
+  /**
+   * Puts the pattern into entries [from, to), widened to whole periods of it: entry x holds key
+   * x modulo the list's length. Only for entries that hold no keys of this chunk's other lists.
+   */
+  private fillPattern(from: number, to: number): void {
+    const p = this.pattern!.words;
+    const n = p.length / SLOT_WORDS;
+    const keys = this.keys;
+    const start = (from - (from % n)) * SLOT_WORDS;
+    const end = Math.min(to + ((n - (to % n)) % n), keys.length / SLOT_WORDS) * SLOT_WORDS;
+    if (start >= end) return;
+    // One period, then doubling copies of what is filled (a whole number of periods each).
+    let filled = Math.min(p.length, end - start);
+    keys.set(p.subarray(0, filled), start);
+    while (filled < end - start) {
+      const count = Math.min(filled, end - start - filled);
+      keys.copyWithin(start + filled, start, start + count);
+      filled += count;
+    }
+  }
+
+  /** Room for `entries` child entries, keeping what is written. */
+  private reserve(entries: number): void {
+    const words = Math.max(entries * SLOT_WORDS, this.values.length * 2);
+    const values = new Int32Array(words);
+    values.set(this.values);
+    this.values = values;
+    const old = this.keys;
+    this.keys = new Int32Array(words);
+    // The pattern everywhere first, then this chunk's keys over it.
+    if (this.pattern !== undefined) this.fillPattern(0, words / SLOT_WORDS);
+    this.keys.set(old);
+    this.valueValidity.reserve(words / SLOT_WORDS);
+  }
 }

@@ -4,7 +4,8 @@ import { sqlString } from '../../src/catalog/duckdb-sql.js';
 import { RAW_COLUMNS } from '../../src/core/columns.js';
 import { BLOCK_ROWS, type ChangeBlock, type ChangeColumns, TextDictionary, type CodedText, type NumberColumn, type TextColumn } from '../../src/core/change-columns.js';
 import type { Enrichment } from '../../src/core/model.js';
-import { encodedMaps, MapWriter, type TextMap } from './map-writer.js';
+import { type MapArena, NO_MAP, type TextMap } from './map-arena.js';
+import { MapWriter } from './map-writer.js';
 import { CHUNK_ROWS, CodeWriter, type ColumnWriter, flushChunk, TextWriter, TypedArrayWriter } from './staging.js';
 
 /**
@@ -48,7 +49,7 @@ interface MapColumn {
   readonly raw: string;
   readonly get: (e: Enrichment) => TextMap | null;
 }
-/** In this order: fillMaps takes both from one lookup per row (encodedMaps). */
+/** In this order: fillMaps takes both from one lookup per row (MapArena.pairOf). */
 const MAP_COLUMNS: readonly MapColumn[] = [
   { raw: 'customer', get: (e) => e.customer },
   { raw: 'order_info', get: (e) => e.order },
@@ -253,11 +254,15 @@ export class StagedBatch {
   private readonly nums = NUMBER_COLUMNS.map(() => new TypedArrayWriter());
   private readonly codes = DICT_COLUMNS.map(() => new TypedArrayWriter());
   private readonly overs = DICT_COLUMNS.map(() => new TextWriter());
-  private readonly maps = MAP_COLUMNS.map(() => new MapWriter());
+  private readonly maps: MapWriter[];
   private readonly writers: ColumnWriter[];
   private filled = 0;
 
-  constructor(private readonly records: ChangeColumns) {
+  constructor(
+    private readonly records: ChangeColumns,
+    private readonly arena: MapArena,
+  ) {
+    this.maps = MAP_COLUMNS.map(() => new MapWriter(arena));
     if (CHUNK_ROWS !== BLOCK_ROWS) throw new Error(`DuckDB vector size ${CHUNK_ROWS} differs from ChangeColumns blocks of ${BLOCK_ROWS} rows`);
     this.chunks = records.blocks.length;
     this.rows = records.length;
@@ -382,9 +387,15 @@ export class StagedBatch {
     const order = this.shape.maps[1] === undefined ? this.maps[1]! : undefined;
     if (customer === undefined && order === undefined) return;
     for (let i = 0; i < rows; i++) {
-      const pair = encodedMaps(enrichment[i]!);
-      customer?.setEncoded(i, pair.customer);
-      order?.setEncoded(i, pair.order);
+      const pair = this.arena.pairOf(enrichment[i]!);
+      if (customer !== undefined) {
+        if (pair.customer === NO_MAP) customer.setNull(i);
+        else customer.setRecord(i, pair.customer);
+      }
+      if (order !== undefined) {
+        if (pair.order === NO_MAP) order.setNull(i);
+        else order.setRecord(i, pair.order);
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RAW_COLUMNS } from '../../src/core/columns.js';
 import type { InventoryChange } from '../../src/core/model.js';
+import { SharedEnrichment } from '../../src/core/shared-enrichment.js';
 import { makeChange, makeChanges } from '../../test/fixtures/changes.js';
 import { parquetColumns, readChangesFromParquet } from '../testing/read-parquet.js';
 import { DICT_LIMIT, PLAIN_MAX_ROWS } from './parquet-staging.js';
@@ -111,6 +112,51 @@ describe('ParquetEncoder', () => {
       },
     }));
     expect(await roundTrip(records, 'shared-maps')).toEqual(records);
+  });
+
+  it('writes shared enrichments (as the SQL enricher makes them) with their maps on every row, across chunks and batches', async () => {
+    const customers = Array.from({ length: 50 }, (_, c) => Object.freeze({ name: `Customer ${c} (over twelve bytes)`, tier: c % 3 ? 'gold' : null, country: 'DE' }));
+    const orders = Array.from({ length: 300 }, (_, o) => Object.freeze({ channel: 'web', status: o % 7 ? 'shipped' : null, total_amount: `${o}.99` }));
+    const shared = orders.map((order, o) => new SharedEnrichment('ok', [], customers[o % customers.length]!, order));
+    const batch = (seed: number) =>
+      makeChanges(CHUNK_ROWS * 2 + 11, { firstSeq: seed * 10_000 }).map((r, i) => ({ ...r, enrichment: shared[(i * 7 + seed) % shared.length]! }));
+    for (const seed of [1, 2]) {
+      const records = batch(seed);
+      // Compared as plain data: the slot a SharedEnrichment keeps is no part of the record.
+      expect(await roundTrip(records, `shared-enrichment-${seed}`)).toEqual(records.map((r) => ({ ...r, enrichment: { ...r.enrichment } })));
+    }
+  });
+
+  it('writes maps right when the encoded maps outgrow their arena and start over, mid-batch', async () => {
+    const small = new ParquetEncoder({ compression: 'snappy', mapArenaWords: 1024 });
+    try {
+      // ~40 words a map: the 1024-word arena holds ~25, so a chunk starts over many times.
+      const maps = Array.from({ length: 400 }, (_, m) => Object.freeze({ a: `v${m}`, b: m % 2 ? null : `long value number ${m}`, c: 'x', d: String(m), e: 'y', f: 'z', g: '', h: 'é' }));
+      const records = makeChanges(CHUNK_ROWS * 2 + 5).map((r, i) => ({
+        ...r,
+        enrichment: { status: 'ok' as const, failed: [], customer: maps[(i * 13) % maps.length]!, order: i % 3 ? maps[i % 17]! : null },
+      }));
+      for (const name of ['arena-small-1', 'arena-small-2']) {
+        const path = join(dir, `${name}.parquet`);
+        await small.encodeToFile(records, path);
+        expect(await readChangesFromParquet(path)).toEqual(records);
+      }
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('writes maps whose key lists change from chunk to chunk, with sizes that leave gaps, and maps too large for a chunk\'s child vector', async () => {
+    const a = (i: number) => Object.freeze({ channel: `c${i % 5}`, status: 's', total_amount: String(i % 9) });
+    const b = (i: number) => Object.freeze({ tier: `t${i % 4}`, country: 'FR' });
+    const wide = (i: number) => Object.freeze(Object.fromEntries(Array.from({ length: 9 }, (_, k) => [`column_${k}`, `${i}-${k}`])));
+    const records = makeChanges(CHUNK_ROWS * 4 + 3).map((r, i) => {
+      const chunk = Math.floor(i / CHUNK_ROWS);
+      // Chunk 0 mostly a, chunk 1 mostly b (the pattern switches), chunk 2 alternates sizes, chunk 3 all distinct wide maps.
+      const order = chunk === 0 ? (i % 10 === 0 ? b(i) : a(i)) : chunk === 1 ? (i % 10 === 0 ? a(i) : b(i)) : chunk === 2 ? (i % 2 ? a(i) : b(i)) : wide(i);
+      return { ...r, enrichment: { status: 'ok' as const, failed: [], customer: chunk === 3 ? wide(i + 1) : null, order } };
+    });
+    expect(await roundTrip(records, 'key-lists')).toEqual(records);
   });
 
   it('keeps row order and values across many chunks and past the dictionary limit', async () => {

@@ -5,6 +5,7 @@ import { sqlString } from '../../src/catalog/duckdb-sql.js';
 import { IntegratorError, errorMessage } from '../../src/core/errors.js';
 import { type ChangeList, ChangeColumns } from '../../src/core/change-columns.js';
 import type { Encoder } from './encoder.js';
+import { MapArena } from './map-arena.js';
 import { DICT_DDL, StagedBatch } from './parquet-staging.js';
 import { StagedScan } from './staged-scan.js';
 
@@ -21,6 +22,8 @@ export interface ParquetEncoderOptions {
   readonly maxConcurrency?: number;
   /** DuckDB memory limit, e.g. "512MB". */
   readonly memoryLimit?: string;
+  /** Words (4 bytes) the encoded enrichment maps may take before they start over (see MapArena); tests set it small. */
+  readonly mapArenaWords?: number;
 }
 
 /**
@@ -46,11 +49,13 @@ export class ParquetEncoder implements Encoder {
   /** Created on first use, so building the sinks stays synchronous. */
   private instance?: Promise<DuckDBInstance>;
   private readonly scan = new StagedScan();
+  private readonly maps: MapArena;
   /** The instance the scan function is registered with (once per instance). */
   private scanOn?: DuckDBInstance;
 
   constructor(opts: ParquetEncoderOptions = {}) {
     this.codec = opts.compression ?? 'zstd';
+    this.maps = new MapArena(opts.mapArenaWords);
     // Encodes beyond one per core do not finish sooner (each COPY keeps a core busy), but each
     // holds a whole batch in DuckDB: about 1 kB a row, so 100 MB for a full batch.
     this.maxConcurrency = Math.max(1, Math.min(opts.maxConcurrency ?? 8, availableParallelism()));
@@ -63,7 +68,7 @@ export class ParquetEncoder implements Encoder {
     let healthy = false;
     let scan: { readonly from: string; release(): void } | undefined;
     try {
-      const staged = new StagedBatch(ChangeColumns.from(records));
+      const staged = new StagedBatch(ChangeColumns.from(records), this.maps);
       scan = this.scan.open(staged);
       const dict = staged.dictionaries(scan.from);
       if (dict.chunks.length > 0) {

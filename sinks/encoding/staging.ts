@@ -106,39 +106,13 @@ export function writeInline(data: Uint8Array, base: number, s: string): boolean 
   return true;
 }
 
-/**
- * A VARCHAR column: short strings inline, the rest through the C API after the bulk copy. Sized
- * for a chunk, or grown on demand (the keys and values under a MAP column).
- */
+/** A VARCHAR column of a chunk: short strings inline, the rest through the C API after the bulk copy. */
 export class TextWriter implements ColumnWriter {
-  private data: Uint8Array<ArrayBuffer>;
-  /** The same bytes as 32-bit words, for copying whole slots. */
-  private words: Int32Array;
-  private view: DataView;
-  private readonly validity: Validity;
+  private readonly data = new Uint8Array(CHUNK_ROWS * STRING_T);
+  private readonly view = new DataView(this.data.buffer);
+  private readonly validity = new Validity();
   private readonly longIdx: number[] = [];
   private readonly longVal: string[] = [];
-  /** Rows written since the last reset, when the writer grows (else the whole chunk). */
-  private used = 0;
-
-  constructor(private readonly growable = false) {
-    this.data = new Uint8Array(CHUNK_ROWS * STRING_T);
-    this.words = new Int32Array(this.data.buffer);
-    this.view = new DataView(this.data.buffer);
-    this.validity = new Validity();
-  }
-
-  /** Room for `rows` rows (growable writers), keeping what is written. */
-  reserve(rows: number): void {
-    this.used = rows;
-    if (rows * STRING_T <= this.data.length) return;
-    const grown = new Uint8Array(Math.max(rows * STRING_T, this.data.length * 2));
-    grown.set(this.data);
-    this.data = grown;
-    this.words = new Int32Array(grown.buffer);
-    this.view = new DataView(grown.buffer);
-    this.validity.reserve(rows);
-  }
 
   set(i: number, s: string | null): void {
     if (s === null) {
@@ -146,16 +120,6 @@ export class TextWriter implements ColumnWriter {
       return;
     }
     if (!writeInline(this.data, i * STRING_T, s)) this.setLong(i, s);
-  }
-
-  /**
-   * Copies prepared string_t slots (inline strings only, as 32-bit words) to rows `at`,
-   * `at + 1`...: a word loop, since TypedArray.set costs more than the copy for a few slots.
-   */
-  setSlots(at: number, slots: readonly number[]): void {
-    const words = this.words;
-    const base = at * (STRING_T >> 2);
-    for (let k = 0; k < slots.length; k++) words[base + k] = slots[k]!;
   }
 
   /** A string that is written through the C API at flush (longer than the inline 12 bytes). */
@@ -188,24 +152,26 @@ export class TextWriter implements ColumnWriter {
 
   reset(): void {
     // Inline slots are compared as whole 16-byte words by DuckDB: padding must be zero.
-    if (this.growable) this.data.fill(0, 0, this.used * STRING_T);
-    else this.data.fill(0);
-    this.used = 0;
+    this.data.fill(0);
     this.validity.reset();
     this.longIdx.length = 0;
     this.longVal.length = 0;
   }
 
   flush(vector: duckdb.Vector): void {
-    const rows = this.growable ? this.used : undefined;
-    duckdb.copy_data_to_vector(vector, 0, this.data.buffer, 0, rows === undefined ? this.data.byteLength : rows * STRING_T);
-    for (let k = 0; k < this.longIdx.length; k++) {
-      const s = this.longVal[k]!;
-      // The plain variant stops at the first NUL (C strlen); keep such strings whole.
-      if (s.includes('\u0000')) duckdb.vector_assign_string_element_len(vector, this.longIdx[k]!, Buffer.from(s, 'utf8'));
-      else duckdb.vector_assign_string_element(vector, this.longIdx[k]!, s);
-    }
-    this.validity.flush(vector, rows);
+    duckdb.copy_data_to_vector(vector, 0, this.data.buffer, 0, this.data.byteLength);
+    assignLongStrings(vector, this.longIdx, this.longVal);
+    this.validity.flush(vector);
+  }
+}
+
+/** Writes strings too long to inline (text[k] at row at[k]) through the C API, after the bulk copy. */
+export function assignLongStrings(vector: duckdb.Vector, at: readonly number[], text: readonly string[]): void {
+  for (let k = 0; k < at.length; k++) {
+    const s = text[k]!;
+    // The plain variant stops at the first NUL (C strlen); keep such strings whole.
+    if (s.includes('\u0000')) duckdb.vector_assign_string_element_len(vector, at[k]!, Buffer.from(s, 'utf8'));
+    else duckdb.vector_assign_string_element(vector, at[k]!, s);
   }
 }
 
