@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { ConnectionTarget } from './connection.js';
 import type { Redact } from './db-errors.js';
 import { CUSTOMER_ALIAS, KEY_ALIAS, type LookupSpec, quoteName, selectClause } from './identifiers.js';
-import { type LookupClient, type LookupRow, toLookupRows } from './lookup-client.js';
+import { type LookupClient, type LookupRow, RowValues, toLookupRows } from './lookup-client.js';
 
 /** Placeholder counts are rounded up to these sizes so a few prepared statements serve every batch. */
 const MIN_BUCKET = 8;
@@ -20,6 +20,7 @@ export class MysqlLookupClient implements LookupClient {
   readonly label: string;
   private readonly pool: mysql.Pool;
   private readonly queryTimeoutMs: number;
+  private readonly values = new RowValues();
 
   constructor(target: ConnectionTarget, opts: { queryTimeoutMs: number; connectTimeoutMs: number; log: Logger; redact: Redact }) {
     this.label = target.label;
@@ -57,7 +58,7 @@ export class MysqlLookupClient implements LookupClient {
     const params = keys.concat(new Array<string>(bucket - keys.length).fill(keys[keys.length - 1]!));
     const sql = `${selectClause(spec, 'mysql')} WHERE ${quoteName(spec.key, 'mysql')} IN (${new Array(bucket).fill('?').join(',')})`;
     const [rows] = await this.pool.execute<mysql.RowDataPacket[]>({ sql, timeout: this.queryTimeoutMs }, params);
-    return toLookupRows(spec, rows as Record<string, unknown>[], KEY_ALIAS, CUSTOMER_ALIAS);
+    return toLookupRows(spec, rows as Record<string, unknown>[], KEY_ALIAS, CUSTOMER_ALIAS, this.values);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { ConnectionTarget } from './connection.js';
 import type { Redact } from './db-errors.js';
 import { type LookupSpec, quoteName, selectClause } from './identifiers.js';
-import { arrayRowsToLookupRows, type LookupClient, type LookupRow } from './lookup-client.js';
+import { arrayRowsToLookupRows, type LookupClient, type LookupRow, RowValues } from './lookup-client.js';
 
 /**
  * PostgreSQL through a `pg` pool. Keys travel as one text[] parameter (`= ANY($1)`), so a batch
@@ -15,6 +15,7 @@ export class PgLookupClient implements LookupClient {
   readonly label: string;
   private readonly pool: pg.Pool;
   private readonly sql = new Map<string, string>();
+  private readonly values = new RowValues();
 
   constructor(target: ConnectionTarget, opts: { queryTimeoutMs: number; connectTimeoutMs: number; log: Logger; redact: Redact }) {
     this.label = target.label;
@@ -53,7 +54,7 @@ export class PgLookupClient implements LookupClient {
     // collide on PGlite, whose socket connections all share one session.
     // Rows as arrays in SELECT order: no object per row keyed by column name, only to be read once.
     const res = await this.pool.query<unknown[]>({ text: sql, values: [values], rowMode: 'array' });
-    return arrayRowsToLookupRows(spec, res.rows);
+    return arrayRowsToLookupRows(spec, res.rows, this.values);
   }
 
   async close(): Promise<void> {
