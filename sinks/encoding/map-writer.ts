@@ -22,8 +22,9 @@ export class MapWriter implements ColumnWriter {
   /** Per row: offset and length as little-endian u64 pairs (low words only: a chunk is small). */
   private readonly entries = new Uint32Array(CHUNK_ROWS * 4);
   private readonly validity = new Validity();
-  private keys = new Int32Array(CHUNK_ROWS * 4 * SLOT_WORDS);
-  private values = new Int32Array(CHUNK_ROWS * 4 * SLOT_WORDS);
+  /** Child slots, allocated on first use: a batch whose maps are all null or all one map stages none. */
+  private keys = new Int32Array(0);
+  private values = new Int32Array(0);
   private readonly valueValidity = new Validity();
   private readonly long = { keys: { at: [] as number[], text: [] as string[] }, values: { at: [] as number[], text: [] as string[] } };
   private size = 0;
@@ -36,9 +37,7 @@ export class MapWriter implements ColumnWriter {
   private unmatched = 0;
   private lastUnmatched: KeyList | undefined;
 
-  constructor(private readonly arena: MapArena) {
-    this.valueValidity.reserve(CHUNK_ROWS * 4);
-  }
+  constructor(private readonly arena: MapArena) {}
 
   setNull(i: number): void {
     this.entries[i * 4] = this.size;
@@ -175,7 +174,7 @@ export class MapWriter implements ColumnWriter {
 
   /** Room for `entries` child entries, keeping what is written. */
   private reserve(entries: number): void {
-    const words = Math.max(entries * SLOT_WORDS, this.values.length * 2);
+    const words = Math.max(entries * SLOT_WORDS, this.values.length * 2, CHUNK_ROWS * 4 * SLOT_WORDS);
     const values = new Int32Array(words);
     values.set(this.values);
     this.values = values;
