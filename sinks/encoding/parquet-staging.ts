@@ -257,6 +257,9 @@ export class StagedBatch {
   private readonly maps: MapWriter[];
   private readonly writers: ColumnWriter[];
   private filled = 0;
+  /** Per row, the arena records of its two maps (see resolveMaps), valid while the arena is in generation `recordsOf`. */
+  private mapRecords: Int32Array | undefined;
+  private recordsOf = -1;
 
   constructor(
     private readonly records: ChangeColumns,
@@ -275,6 +278,7 @@ export class StagedBatch {
     const maps = MAP_COLUMNS.map((c) => sameMap(records, c));
     this.shape = { eventIdText: records.blocks.some((b) => b.idText.size > 0), over, coded, constants, maps };
     this.layout = stageLayout(this.shape);
+    if (maps.some((m) => m === undefined)) this.resolveMaps();
     this.writers = [this.eventHex];
     if (this.shape.eventIdText) this.writers.push(this.eventId);
     this.writers.push(this.sequence, ...this.nums);
@@ -376,25 +380,56 @@ export class StagedBatch {
       else if (col.text !== undefined) this.fillText(block.text[col.text], k, rows);
       else this.fillObjects(block.enrichment, col.get, k, offset, rows);
     });
-    this.fillMaps(block.enrichment, rows);
+    this.fillMaps(index, rows);
     flushChunk(chunk, this.writers, rows);
     return rows;
   }
 
-  /** The staged map columns, both from one lookup per row. */
-  private fillMaps(enrichment: readonly Enrichment[], rows: number): void {
+  /**
+   * Finds every row's map records now, in one pass right after the enrichment columns were
+   * coded (their objects are still in the CPU's caches), so that filling a chunk later reads
+   * only typed arrays. Should the arena start over in between (its maps outgrew it, here or in
+   * another batch), the records are stale and fillMaps finds each row's as it writes it.
+   */
+  private resolveMaps(): void {
+    const arena = this.arena;
+    const generation = arena.generation;
+    const out = new Int32Array(this.rows * 2);
+    let row = 0;
+    for (const block of this.records.blocks) {
+      const enrichment = block.enrichment;
+      for (let i = 0; i < block.rows; i++, row++) {
+        const pair = arena.pairOf(enrichment[i]!);
+        out[row * 2] = pair.customer;
+        out[row * 2 + 1] = pair.order;
+      }
+    }
+    if (arena.generation !== generation) return;
+    this.mapRecords = out;
+    this.recordsOf = generation;
+  }
+
+  /** The staged map columns of block `index`. */
+  private fillMaps(index: number, rows: number): void {
     const customer = this.shape.maps[0] === undefined ? this.maps[0]! : undefined;
     const order = this.shape.maps[1] === undefined ? this.maps[1]! : undefined;
     if (customer === undefined && order === undefined) return;
-    for (let i = 0; i < rows; i++) {
-      const pair = this.arena.pairOf(enrichment[i]!);
+    const records = this.recordsOf === this.arena.generation ? this.mapRecords : undefined;
+    const enrichment = this.records.blocks[index]!.enrichment;
+    let at = index * BLOCK_ROWS * 2;
+    for (let i = 0; i < rows; i++, at += 2) {
+      // Each row's pair looked up as it is written, when the records are stale: a pair found
+      // here stays valid until this row's maps are copied, even if finding it started the arena over.
+      const pair = records === undefined ? this.arena.pairOf(enrichment[i]!) : undefined;
+      const c = pair !== undefined ? pair.customer : records![at]!;
+      const o = pair !== undefined ? pair.order : records![at + 1]!;
       if (customer !== undefined) {
-        if (pair.customer === NO_MAP) customer.setNull(i);
-        else customer.setRecord(i, pair.customer);
+        if (c === NO_MAP) customer.setNull(i);
+        else customer.setRecord(i, c);
       }
       if (order !== undefined) {
-        if (pair.order === NO_MAP) order.setNull(i);
-        else order.setRecord(i, pair.order);
+        if (o === NO_MAP) order.setNull(i);
+        else order.setRecord(i, o);
       }
     }
   }

@@ -114,6 +114,25 @@ describe('ParquetEncoder', () => {
     expect(await roundTrip(records, 'shared-maps')).toEqual(records);
   });
 
+  it('writes maps right when a batch in flight finds the arena started over by another one', async () => {
+    // Each batch's maps fit the arena, but not both: the second batch's staging starts it over
+    // after the first resolved its rows' records, before the first's chunks are filled.
+    const small = new ParquetEncoder({ compression: 'snappy', mapArenaWords: 1024 * 64, maxConcurrency: 2 });
+    try {
+      const batch = (tag: string, chunks: number) => {
+        const maps = Array.from({ length: 1500 }, (_, m) => Object.freeze({ tag, m: String(m), v: `value ${m} of ${tag}` }));
+        return makeChanges(CHUNK_ROWS * chunks, { stream: tag }).map((r, i) => ({ ...r, enrichment: { status: 'ok' as const, failed: [], customer: maps[i % maps.length]!, order: null } }));
+      };
+      // b is long: it is still being filled when c, staged after a, starts the arena over.
+      const batches = [batch('a', 1), batch('b', 24), batch('c', 1), batch('d', 1)];
+      const paths = batches.map((_, k) => join(dir, `arena-restart-${k}.parquet`));
+      await Promise.all(batches.map((records, k) => small.encodeToFile(records, paths[k]!)));
+      for (let k = 0; k < batches.length; k++) expect(await readChangesFromParquet(paths[k]!)).toEqual(batches[k]);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('writes shared enrichments (as the SQL enricher makes them) with their maps on every row, across chunks and batches', async () => {
     const customers = Array.from({ length: 50 }, (_, c) => Object.freeze({ name: `Customer ${c} (over twelve bytes)`, tier: c % 3 ? 'gold' : null, country: 'DE' }));
     const orders = Array.from({ length: 300 }, (_, o) => Object.freeze({ channel: 'web', status: o % 7 ? 'shipped' : null, total_amount: `${o}.99` }));
@@ -128,7 +147,7 @@ describe('ParquetEncoder', () => {
   });
 
   it('writes maps right when the encoded maps outgrow their arena and start over, mid-batch', async () => {
-    const small = new ParquetEncoder({ compression: 'snappy', mapArenaWords: 1024 });
+    const small = new ParquetEncoder({ compression: 'snappy', mapArenaWords: 1024, maxConcurrency: 2 });
     try {
       // ~40 words a map: the 1024-word arena holds ~25, so a chunk starts over many times.
       const maps = Array.from({ length: 400 }, (_, m) => Object.freeze({ a: `v${m}`, b: m % 2 ? null : `long value number ${m}`, c: 'x', d: String(m), e: 'y', f: 'z', g: '', h: 'é' }));
@@ -141,6 +160,12 @@ describe('ParquetEncoder', () => {
         await small.encodeToFile(records, path);
         expect(await readChangesFromParquet(path)).toEqual(records);
       }
+      // Two batches in flight: each starts the arena over under the other's staged rows.
+      const other = records.map((r, i) => ({ ...r, enrichment: { ...r.enrichment, customer: maps[(i * 31 + 7) % maps.length]! } }));
+      const paths = ['arena-concurrent-1', 'arena-concurrent-2'].map((n) => join(dir, `${n}.parquet`));
+      await Promise.all([small.encodeToFile(records, paths[0]!), small.encodeToFile(other, paths[1]!)]);
+      expect(await readChangesFromParquet(paths[0]!)).toEqual(records);
+      expect(await readChangesFromParquet(paths[1]!)).toEqual(other);
     } finally {
       await small.close();
     }
