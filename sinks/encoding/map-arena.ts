@@ -44,12 +44,7 @@ export interface MapPair {
 export const NO_MAP = -1;
 const NO_MAPS: MapPair = Object.freeze({ customer: NO_MAP, order: NO_MAP });
 
-/** A pair as kept on a shared enrichment: valid for one arena's one generation (an id, so the enrichment does not keep the arena alive). */
-interface KeptPair extends MapPair {
-  readonly arena: number;
-  readonly generation: number;
-}
-let arenas = 0;
+
 
 const INITIAL_WORDS = 1 << 16;
 /** 32 MB: the 400,000 rows of two full lookup caches, at three columns each, fit with room to spare. */
@@ -86,12 +81,25 @@ export class MapArena {
   private lastKeys: KeyList | undefined;
   /** Counts generations (for tests and logs). */
   generation = 0;
-  private readonly id = ++arenas;
+  /** Whose records a shared enrichment holds: one token per arena and generation. */
+  private token: object = {};
 
   constructor(private readonly maxWords: number = DEFAULT_MAX_WORDS) {
     if (!Number.isInteger(maxWords) || maxWords < 1024) throw new Error(`map arena of ${maxWords} words: at least 1024 needed`);
     this.words = new Int32Array(Math.min(INITIAL_WORDS, maxWords));
     this.bytes = new Uint8Array(this.words.buffer);
+  }
+
+  /** Sets out[at] and out[at + 1] to the records of `e`'s customer and order maps (NO_MAP for a null map). */
+  recordsOf(e: Enrichment, out: Int32Array, at: number): void {
+    if (SharedEnrichment.heldBy(e, this.token)) {
+      out[at] = SharedEnrichment.first(e);
+      out[at + 1] = SharedEnrichment.second(e);
+      return;
+    }
+    const pair = this.pairOf(e);
+    out[at] = pair.customer;
+    out[at + 1] = pair.order;
   }
 
   /**
@@ -100,8 +108,7 @@ export class MapArena {
    */
   pairOf(e: Enrichment): MapPair {
     if (e.customer === null && e.order === null) return NO_MAPS;
-    const kept = SharedEnrichment.derivedOf(e) as KeptPair | undefined;
-    if (kept !== undefined && kept.arena === this.id && kept.generation === this.generation) return kept;
+    if (SharedEnrichment.heldBy(e, this.token)) return { customer: SharedEnrichment.first(e), order: SharedEnrichment.second(e) };
     const found = this.byPair.get(e);
     if (found !== undefined) return found;
     const generation = this.generation;
@@ -109,9 +116,9 @@ export class MapArena {
     const order = this.recordOf(e.order);
     // The second map started a new generation: the first one's record is gone with the old one.
     if (this.generation !== generation) return this.pairOf(e);
-    const pair: KeptPair = { customer, order, arena: this.id, generation };
+    const pair: MapPair = { customer, order };
     if (Object.isFrozen(e) && (e.customer === null || Object.isFrozen(e.customer)) && (e.order === null || Object.isFrozen(e.order))) {
-      if (!SharedEnrichment.setDerived(e, pair)) this.byPair.set(e, pair);
+      if (!SharedEnrichment.hold(e, this.token, customer, order)) this.byPair.set(e, pair);
     }
     return pair;
   }
@@ -186,6 +193,7 @@ export class MapArena {
     this.texts = [];
     this.byMap = new WeakMap();
     this.byPair = new WeakMap();
+    this.token = {};
   }
 
   /**

@@ -398,11 +398,7 @@ export class StagedBatch {
     let row = 0;
     for (const block of this.records.blocks) {
       const enrichment = block.enrichment;
-      for (let i = 0; i < block.rows; i++, row++) {
-        const pair = arena.pairOf(enrichment[i]!);
-        out[row * 2] = pair.customer;
-        out[row * 2 + 1] = pair.order;
-      }
+      for (let i = 0; i < block.rows; i++, row++) arena.recordsOf(enrichment[i]!, out, row * 2);
     }
     if (arena.generation !== generation) return;
     this.mapRecords = out;
@@ -414,15 +410,16 @@ export class StagedBatch {
     const customer = this.shape.maps[0] === undefined ? this.maps[0]! : undefined;
     const order = this.shape.maps[1] === undefined ? this.maps[1]! : undefined;
     if (customer === undefined && order === undefined) return;
-    const records = this.recordsOf === this.arena.generation ? this.mapRecords : undefined;
+    const fresh = this.recordsOf === this.arena.generation;
+    // Stale records: each row's are looked up as it is written (into a scratch pair), which stays
+    // valid until that row's maps are copied, even if looking them up started the arena over.
+    const records = fresh ? this.mapRecords! : new Int32Array(2);
     const enrichment = this.records.blocks[index]!.enrichment;
-    let at = index * BLOCK_ROWS * 2;
-    for (let i = 0; i < rows; i++, at += 2) {
-      // Each row's pair looked up as it is written, when the records are stale: a pair found
-      // here stays valid until this row's maps are copied, even if finding it started the arena over.
-      const pair = records === undefined ? this.arena.pairOf(enrichment[i]!) : undefined;
-      const c = pair !== undefined ? pair.customer : records![at]!;
-      const o = pair !== undefined ? pair.order : records![at + 1]!;
+    for (let i = 0, row = index * BLOCK_ROWS; i < rows; i++, row++) {
+      const at = fresh ? row * 2 : 0;
+      if (!fresh) this.arena.recordsOf(enrichment[i]!, records, 0);
+      const c = records[at]!;
+      const o = records[at + 1]!;
       if (customer !== undefined) {
         if (c === NO_MAP) customer.setNull(i);
         else customer.setRecord(i, c);

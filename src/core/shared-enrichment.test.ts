@@ -10,24 +10,26 @@ describe('SharedEnrichment', () => {
     const e = make();
     expect(Object.isFrozen(e)).toBe(true);
     expect(Enrichment.parse(e)).toEqual({ status: 'ok', failed: [], customer, order: null });
-    SharedEnrichment.setDerived(e, { staged: 42 });
+    SharedEnrichment.hold(e, {}, 4, 2);
     expect(JSON.parse(JSON.stringify(e))).toEqual({ status: 'ok', failed: [], customer: { name: 'Zoë', tier: null }, order: null });
     expect(Object.keys(e)).toEqual(['status', 'failed', 'customer', 'order']);
     const copy = { ...e };
     expect(copy).toEqual({ status: 'ok', failed: [], customer, order: null });
-    expect(SharedEnrichment.derivedOf(copy)).toBeUndefined();
+    expect(SharedEnrichment.hold(copy, {}, 1, 2)).toBe(false);
     expect(() => ((e as { status: string }).status = 'failed')).toThrow(TypeError);
   });
 
-  it('keeps what a consumer derived on the shared object only', () => {
+  it('keeps two integers for their owner only', () => {
     const e = make();
-    expect(SharedEnrichment.derivedOf(e)).toBeUndefined();
-    const derived = { staged: 1 };
-    expect(SharedEnrichment.setDerived(e, derived)).toBe(true);
-    expect(SharedEnrichment.derivedOf(e)).toBe(derived);
-    expect(SharedEnrichment.derivedOf(make())).toBeUndefined();
+    const owner = {};
+    expect(SharedEnrichment.heldBy(e, owner)).toBe(false);
+    expect(SharedEnrichment.hold(e, owner, 7, -1)).toBe(true);
+    expect(SharedEnrichment.heldBy(e, owner)).toBe(true);
+    expect([SharedEnrichment.first(e), SharedEnrichment.second(e)]).toEqual([7, -1]);
+    expect(SharedEnrichment.heldBy(e, {})).toBe(false);
+    expect(SharedEnrichment.heldBy(make(), owner)).toBe(false);
     const plain = Object.freeze({ status: 'ok' as const, failed: [], customer, order: null });
-    expect(SharedEnrichment.setDerived(plain, derived)).toBe(false);
-    expect(SharedEnrichment.derivedOf(plain)).toBeUndefined();
+    expect(SharedEnrichment.hold(plain, owner, 1, 2)).toBe(false);
+    expect(SharedEnrichment.heldBy(plain, owner)).toBe(false);
   });
 });
