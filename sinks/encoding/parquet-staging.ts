@@ -257,9 +257,9 @@ export class StagedBatch {
   private readonly maps: MapWriter[];
   private readonly writers: ColumnWriter[];
   private filled = 0;
-  /** Per row, the arena records of its two maps (see resolveMaps), valid while the arena is in generation `recordsOf`. */
+  /** Per row, the arena records of its two maps (see resolveMaps), valid while the arena is in generation `recordsGeneration`. */
   private mapRecords: Int32Array | undefined;
-  private recordsOf = -1;
+  private recordsGeneration = -1;
 
   constructor(
     private readonly records: ChangeColumns,
@@ -402,7 +402,7 @@ export class StagedBatch {
     }
     if (arena.generation !== generation) return;
     this.mapRecords = out;
-    this.recordsOf = generation;
+    this.recordsGeneration = generation;
   }
 
   /** The staged map columns of block `index`. */
@@ -410,7 +410,7 @@ export class StagedBatch {
     const customer = this.shape.maps[0] === undefined ? this.maps[0]! : undefined;
     const order = this.shape.maps[1] === undefined ? this.maps[1]! : undefined;
     if (customer === undefined && order === undefined) return;
-    const fresh = this.recordsOf === this.arena.generation;
+    const fresh = this.recordsGeneration === this.arena.generation;
     // Stale records: each row's are looked up as it is written (into a scratch pair), which stays
     // valid until that row's maps are copied, even if looking them up started the arena over.
     const records = fresh ? this.mapRecords! : new Int32Array(2);
