@@ -44,8 +44,6 @@ export interface MapPair {
 export const NO_MAP = -1;
 const NO_MAPS: MapPair = Object.freeze({ customer: NO_MAP, order: NO_MAP });
 
-
-
 const INITIAL_WORDS = 1 << 16;
 /** 32 MB: the 400,000 rows of two full lookup caches, at three columns each, fit with room to spare. */
 const DEFAULT_MAX_WORDS = 1 << 23;
@@ -83,6 +81,8 @@ export class MapArena {
   generation = 0;
   /** Whose records a shared enrichment holds: one token per arena and generation. */
   private token: object = {};
+  /** Set while a pair is encoded again after a restart: grow instead of starting over. */
+  private growOnly = false;
 
   constructor(private readonly maxWords: number = DEFAULT_MAX_WORDS) {
     if (!Number.isInteger(maxWords) || maxWords < 1024) throw new Error(`map arena of ${maxWords} words: at least 1024 needed`);
@@ -112,10 +112,20 @@ export class MapArena {
     const found = this.byPair.get(e);
     if (found !== undefined) return found;
     const generation = this.generation;
-    const customer = this.recordOf(e.customer);
-    const order = this.recordOf(e.order);
-    // The second map started a new generation: the first one's record is gone with the old one.
-    if (this.generation !== generation) return this.pairOf(e);
+    let customer = this.recordOf(e.customer);
+    let order = this.recordOf(e.order);
+    if (this.generation !== generation) {
+      // The second map started a new generation: the first one's record is gone with the old
+      // one. Both again, in the new one, which may now grow past its limit rather than start
+      // over once more (two maps that only just fit would otherwise never both be there).
+      this.growOnly = true;
+      try {
+        customer = this.recordOf(e.customer);
+        order = this.recordOf(e.order);
+      } finally {
+        this.growOnly = false;
+      }
+    }
     const pair: MapPair = { customer, order };
     if (Object.isFrozen(e) && (e.customer === null || Object.isFrozen(e.customer)) && (e.order === null || Object.isFrozen(e.order))) {
       if (!SharedEnrichment.hold(e, this.token, customer, order)) this.byPair.set(e, pair);
@@ -175,9 +185,9 @@ export class MapArena {
 
   /** Room for `need` more words: a larger array, or a new generation once at the limit. */
   private grow(need: number): void {
-    if (this.used + need > this.maxWords && this.used > 0) this.startOver();
+    if (this.used + need > this.maxWords && this.used > 0 && !this.growOnly) this.startOver();
     if (this.used + need <= this.words.length) return;
-    // Past the limit only for one map larger than the limit itself.
+    // Past the limit only for one map larger than the limit itself, or the second of a pair (see pairOf).
     const size = Math.max(Math.min(this.words.length * 2, this.maxWords), this.used + need);
     const grown = new Int32Array(size);
     grown.set(this.words.subarray(0, this.used));

@@ -171,6 +171,20 @@ describe('ParquetEncoder', () => {
     }
   });
 
+  it('writes a row whose two maps each fit the arena but not both at once', async () => {
+    const small = new ParquetEncoder({ compression: 'snappy', mapArenaWords: 1024 });
+    try {
+      // 150 entries: ~600 words a map, so a row's pair needs more than the 1024-word arena.
+      const big = (tag: string, n: number) => Object.freeze(Object.fromEntries(Array.from({ length: 150 }, (_, k) => [`${tag}${k}`, `${n}-${k}`])));
+      const records = makeChanges(40).map((r, i) => ({ ...r, enrichment: { status: 'ok' as const, failed: [], customer: big('c', i % 3), order: big('o', i % 5) } }));
+      const path = join(dir, 'arena-pair-too-big.parquet');
+      await small.encodeToFile(records, path);
+      expect(await readChangesFromParquet(path)).toEqual(records);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('writes maps whose key lists change from chunk to chunk, with sizes that leave gaps, and maps too large for a chunk\'s child vector', async () => {
     const a = (i: number) => Object.freeze({ channel: `c${i % 5}`, status: 's', total_amount: String(i % 9) });
     const b = (i: number) => Object.freeze({ tier: `t${i % 4}`, country: 'FR' });
