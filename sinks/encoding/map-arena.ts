@@ -37,7 +37,7 @@ export interface KeyList {
 }
 
 /** Record offsets of a row's two maps; NO_MAP for a null map. */
-export interface MapPair {
+interface MapPair {
   readonly customer: number;
   readonly order: number;
 }
@@ -103,12 +103,12 @@ export class MapArena {
   }
 
   /**
-   * The records of `e`'s two maps, remembered per enrichment while it and its maps are frozen:
-   * on the enrichment itself when it is shared (SharedEnrichment), else in a WeakMap.
+   * The records of `e`'s two maps when `e` holds none for this generation (see recordsOf),
+   * remembered while it and its maps are frozen: on the enrichment itself when it is shared
+   * (SharedEnrichment), else in a WeakMap.
    */
-  pairOf(e: Enrichment): MapPair {
+  private pairOf(e: Enrichment): MapPair {
     if (e.customer === null && e.order === null) return NO_MAPS;
-    if (SharedEnrichment.heldBy(e, this.token)) return { customer: SharedEnrichment.first(e), order: SharedEnrichment.second(e) };
     const found = this.byPair.get(e);
     if (found !== undefined) return found;
     const generation = this.generation;

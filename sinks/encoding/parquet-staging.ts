@@ -49,7 +49,7 @@ interface MapColumn {
   readonly raw: string;
   readonly get: (e: Enrichment) => TextMap | null;
 }
-/** In this order: fillMaps takes both from one lookup per row (MapArena.pairOf). */
+/** In this order: a row's two map records are found together (MapArena.recordsOf). */
 const MAP_COLUMNS: readonly MapColumn[] = [
   { raw: 'customer', get: (e) => e.customer },
   { raw: 'order_info', get: (e) => e.order },

@@ -48,10 +48,7 @@ export function arrayRowsToLookupRows(spec: LookupSpec, rows: readonly (readonly
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     const attrs: Record<string, string | null> = {};
-    for (let j = 0; j < cols.length; j++) {
-      const v = text(r[first + j]);
-      attrs[cols[j]!] = v === null ? null : interners[j]!.intern(v);
-    }
+    for (let j = 0; j < cols.length; j++) attrs[cols[j]!] = interners[j]!.intern(text(r[first + j]));
     // Frozen: the same object is cached and handed to every change with this key.
     out[i] = { key: text(r[0]) ?? '', customerId: first === 2 ? text(r[1]) : null, attrs: Object.freeze(attrs) };
   }
@@ -63,10 +60,7 @@ export function toLookupRows(spec: LookupSpec, rows: readonly Record<string, unk
   const interners = values.of(spec);
   return rows.map((r) => {
     const attrs: Record<string, string | null> = {};
-    spec.columns.forEach((c, j) => {
-      const v = text(r[c]);
-      attrs[c] = v === null ? null : interners[j]!.intern(v);
-    });
+    spec.columns.forEach((c, j) => (attrs[c] = interners[j]!.intern(text(r[c]))));
     // Frozen: the same object is cached and handed to every change with this key.
     Object.freeze(attrs);
     return { key: text(r[keyAlias]) ?? '', customerId: spec.customerKey ? text(r[customerAlias]) : null, attrs };

@@ -11,8 +11,8 @@ export class ValueInterner {
   private shared = 0;
   private off = false;
 
-  intern(v: string): string {
-    if (this.off) return v;
+  intern(v: string | null): string | null {
+    if (v === null || this.off) return v;
     const known = this.values.get(v);
     this.seen++;
     if (known !== undefined) {
