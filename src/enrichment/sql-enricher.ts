@@ -34,13 +34,6 @@ export interface SqlEnricherDeps {
 type Name = 'order' | 'customer';
 /** Per batch, per key the cache did not have: PENDING while it is looked up, then its entry; a failed key is absent. */
 type Pending = Map<string, Found>;
-/** Per change of the batch: its entry for one lookup (NONE: it names no key; undefined: failed). */
-type Slots = (Found | undefined)[];
-type KeyOf = (c: InventoryChange, i: number) => string | null;
-interface Batch {
-  readonly order: Slots;
-  readonly customer: Slots;
-}
 
 /**
  * Joins each change with its order and customer: per micro-batch at most one query for the
@@ -55,7 +48,7 @@ export class SqlEnricher implements Enricher {
   private readonly stop = new AbortController();
   private readonly onMissing: 'emit' | 'dlq';
   private failing = false;
-  /** Numbers each lookUp pass, so a cache entry counts as one hit per batch however many changes name it. */
+  /** Numbers each resolve pass, so a cache entry counts as one hit per batch however many changes name it. */
   private pass = 0;
 
   constructor(
@@ -121,13 +114,12 @@ export class SqlEnricher implements Enricher {
 
   async enrichEach(changes: readonly InventoryChange[]): Promise<EnrichOutcome[]> {
     if (changes.length === 0) return [];
-    const batch: Batch = { order: new Array(changes.length), customer: new Array(changes.length) };
     for (let round = 1; ; round++) {
-      const errors = await this.resolve(changes, batch);
+      const { out, errors } = await this.resolve(changes);
       // Our own shutdown is not the database failing: nothing may be marked failed for it.
       if (this.stop.signal.aborted) throw new IntegratorError('SHUTDOWN', 'enricher closed during a lookup', { retriable: true });
       this.noteHealth(errors);
-      if (errors.size === 0 || this.opts.policy !== 'wait') return this.outcomes(changes, batch, errors);
+      if (errors.size === 0 || this.opts.policy !== 'wait') return out;
       const fatal = [...errors.values()].find((e) => !e.retriable);
       if (fatal) {
         // Waiting cannot fix a wrong column or a missing grant: hand the error to the pipeline.
@@ -159,62 +151,101 @@ export class SqlEnricher implements Enricher {
     }
   }
 
-  /** Fills the batch from the cache and the database; returns the lookups that failed. */
-  private async resolve(changes: readonly InventoryChange[], batch: Batch): Promise<Map<Name, IntegratorError>> {
+  /**
+   * Each change's outcome, from the cache and at most one query per table; with the lookups that
+   * failed. One pass over the changes settles every change whose keys the cache has (most of
+   * them, on a skewed workload), while the changes are still in the CPU cache from decoding;
+   * only the changes that wait for a query are visited again, once it has answered.
+   */
+  private async resolve(changes: readonly InventoryChange[]): Promise<{ out: EnrichOutcome[]; errors: Map<Name, IntegratorError> }> {
+    const out: EnrichOutcome[] = new Array(changes.length);
     const errors = new Map<Name, IntegratorError>();
-    const orderErr = await this.lookUp('order', changes, orderKey, batch.order);
-    if (orderErr) errors.set('order', orderErr);
-    const orders = batch.order;
-    const customerKey: KeyOf = (c, i) => c.customerId ?? (c.orderId !== null ? customerOf(orders[i]) : null);
-    const customerErr = await this.lookUp('customer', changes, customerKey, batch.customer, orders);
-    if (customerErr) errors.set('customer', customerErr);
-    return errors;
+    const orderCache = this.caches.order;
+    const now = orderCache.now();
+    // The entry remembers that this pass counted it: cache hits are unique keys per batch.
+    const pass = ++this.pass;
+    let orderHits = 0;
+    let customerHits = 0;
+    const pendingOrders: Pending = new Map();
+    const pendingCustomers: Pending = new Map();
+    /** Changes waiting for the order query. */
+    const orderWait: number[] = [];
+    /** Changes waiting for the customer query, and their order entries. */
+    const customerWait: number[] = [];
+    const customerWaitOrder: Array<Found | undefined> = [];
+    /** Settles a change whose order entry is known, or queues it for the customer query. */
+    const settle = (i: number, c: InventoryChange, order: Found | undefined): void => {
+      const customer = this.customerSlot(c, order, now, pendingCustomers);
+      if (customer === PENDING) {
+        customerWait.push(i);
+        customerWaitOrder.push(order);
+        return;
+      }
+      if (customer !== NONE && customer.pass !== pass) {
+        customer.pass = pass;
+        customerHits++;
+      }
+      out[i] = this.outcome(c, order, customer, errors);
+    };
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      if (c.orderId === null) {
+        settle(i, c, NONE);
+        continue;
+      }
+      // Hot keys are most changes: one Map lookup each.
+      const order = orderCache.get(c.orderId, now);
+      if (order === undefined) {
+        if (!pendingOrders.has(c.orderId)) pendingOrders.set(c.orderId, PENDING);
+        orderWait.push(i);
+        continue;
+      }
+      if (order.pass !== pass) {
+        order.pass = pass;
+        orderHits++;
+      }
+      settle(i, c, order);
+    }
+    if (orderHits > 0) this.deps.metrics.inc(METRIC.enrichCacheHits, LABELS.order, orderHits);
+    if (pendingOrders.size > 0) {
+      const err = await this.query('order', pendingOrders, now);
+      // Failed keys have left `pending`: their changes settle with the order undefined (failed).
+      if (err) errors.set('order', err);
+      for (const i of orderWait) settle(i, changes[i]!, pendingOrders.get(changes[i]!.orderId!));
+    }
+    if (customerHits > 0) this.deps.metrics.inc(METRIC.enrichCacheHits, LABELS.customer, customerHits);
+    if (pendingCustomers.size > 0) {
+      const err = await this.query('customer', pendingCustomers, now);
+      if (err) errors.set('customer', err);
+      for (let k = 0; k < customerWait.length; k++) {
+        const c = changes[customerWait[k]!]!;
+        const order = customerWaitOrder[k];
+        out[customerWait[k]!] = this.outcome(c, order, pendingCustomers.get(customerKeyOf(c, order)!), errors);
+      }
+    }
+    return { out, errors };
   }
 
   /**
-   * Sets each change's entry in `slots`: NONE when it names no key, else from the cache, or one
-   * query for all keys the cache does not have; undefined when that query failed.
+   * A change's customer entry: NONE when it names none, PENDING (added to `pending`) when the
+   * cache does not have it, else the cached entry. A change whose customer is its order's own (it
+   * names none, or the same one) takes it from the order's entry, which remembers its customer's
+   * entry while that is fresh: that spares most customer keys their cache lookup.
    */
-  private async lookUp(name: Name, changes: readonly InventoryChange[], keyOf: KeyOf, slots: Slots, orders?: Slots): Promise<IntegratorError | undefined> {
-    const cache = this.caches[name];
-    const now = cache.now();
-    const pass = ++this.pass;
-    const pending: Pending = new Map();
-    let hits = 0;
-    for (let i = 0; i < changes.length; i++) {
-      // A change whose customer is its order's own (it names none, or the same one): the order's
-      // entry remembers its customer's entry, while that is fresh, which spares most customer
-      // keys their cache lookup.
-      const c = changes[i]!;
-      const order = orders !== undefined && (c.customerId === null || c.customerId === orders[i]?.customerId) ? orders[i] : undefined;
-      let f = order?.customer;
-      if (f === undefined || f.expiresAt <= now) {
-        const k = keyOf(c, i);
-        if (k === null) {
-          slots[i] = NONE;
-          continue;
-        }
-        // Hot keys are most changes: one Map lookup each.
-        f = cache.get(k, now);
-        if (f === undefined) {
-          if (!pending.has(k)) pending.set(k, PENDING);
-          slots[i] = PENDING;
-          continue;
-        }
-        if (order !== undefined && order.row !== null) order.customer = f;
+  private customerSlot(c: InventoryChange, orderEntry: Found | undefined, now: number, pending: Pending): Found {
+    const order = c.customerId === null || c.customerId === orderEntry?.customerId ? orderEntry : undefined;
+    let f = order?.customer;
+    if (f === undefined || f.expiresAt <= now) {
+      const k = customerKeyOf(c, orderEntry);
+      if (k === null) return NONE;
+      f = this.caches.customer.get(k, now);
+      if (f === undefined) {
+        if (!pending.has(k)) pending.set(k, PENDING);
+        return PENDING;
       }
-      // The entry remembers that this pass counted it: cache hits are unique keys per batch.
-      if (f.pass !== pass) {
-        f.pass = pass;
-        hits++;
-      }
-      slots[i] = f;
+      if (order !== undefined && order.row !== null) order.customer = f;
     }
-    if (hits > 0) this.deps.metrics.inc(METRIC.enrichCacheHits, LABELS[name], hits);
-    if (pending.size === 0) return undefined;
-    const err = await this.query(name, pending, now);
-    for (let i = 0; i < changes.length; i++) if (slots[i] === PENDING) slots[i] = pending.get(keyOf(changes[i]!, i)!);
-    return err;
+    return f;
   }
 
   /** Looks the PENDING keys up: each becomes its row, or missing; on failure they leave `pending` (failed). */
@@ -246,22 +277,16 @@ export class SqlEnricher implements Enricher {
     return undefined;
   }
 
-  private outcomes(changes: readonly InventoryChange[], batch: Batch, errors: Map<Name, IntegratorError>): EnrichOutcome[] {
-    const out: EnrichOutcome[] = new Array(changes.length);
-    for (let i = 0; i < changes.length; i++) {
-      const c = changes[i]!;
-      const order = batch.order[i];
-      const customer = batch.customer[i];
-      const o = stateOf(order);
-      const cs = stateOf(customer);
-      const state = o > cs ? o : cs;
-      if (state === NO_LOOKUP) out[i] = NOT_ENRICHED;
-      else if ((state === FAILED && this.opts.policy === 'dlq') || (state === MISSING && this.onMissing === 'dlq')) {
-        const customerId = c.customerId ?? (c.orderId !== null ? customerOf(order) : null);
-        out[i] = { eventId: c.eventId, code: 'ENRICHMENT_FAILED', reason: this.reason(c.orderId, o, customerId, cs, errors) };
-      } else out[i] = this.enrichmentOf(order, o, customer, cs);
+  private outcome(c: InventoryChange, order: Found | undefined, customer: Found | undefined, errors: Map<Name, IntegratorError>): EnrichOutcome {
+    const o = stateOf(order);
+    const cs = stateOf(customer);
+    const state = o > cs ? o : cs;
+    if (state === NO_LOOKUP) return NOT_ENRICHED;
+    if ((state === FAILED && this.opts.policy === 'dlq') || (state === MISSING && this.onMissing === 'dlq')) {
+      const customerId = customerKeyOf(c, order);
+      return { eventId: c.eventId, code: 'ENRICHMENT_FAILED', reason: this.reason(c.orderId, o, customerId, cs, errors) };
     }
-    return out;
+    return this.enrichmentOf(order, o, customer, cs);
   }
 
   /**
@@ -320,11 +345,13 @@ const STATUS: readonly EnrichmentStatus[] = ['skipped', 'ok', 'missing', 'failed
 const NONE: Found = Object.freeze(found(null));
 /** A key being looked up in this batch; replaced by its row, missing, or removed (failed). */
 const PENDING: Found = Object.freeze(found(null));
-const orderKey: KeyOf = (c) => c.orderId;
 
 const stateOf = (found: Found | undefined): State => (found === NONE ? NO_LOOKUP : found === undefined ? FAILED : found.row === null ? MISSING : OK);
 
 const customerOf = (found: Found | undefined): string | null => (found !== undefined && found.row !== null ? (found.customerId ?? null) : null);
+
+/** The customer a change names, else its order's (when the order was found). */
+const customerKeyOf = (c: InventoryChange, order: Found | undefined): string | null => c.customerId ?? (c.orderId !== null ? customerOf(order) : null);
 
 const LABELS: Record<Name, { lookup: Name }> = { order: { lookup: 'order' }, customer: { lookup: 'customer' } };
 
