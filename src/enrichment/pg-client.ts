@@ -53,11 +53,23 @@ export class PgLookupClient implements LookupClient {
     // Unnamed statement: two queries a batch make planning cost nothing, and named ones would
     // collide on PGlite, whose socket connections all share one session.
     // Rows as arrays in SELECT order: no object per row keyed by column name, only to be read once.
-    const res = await this.pool.query<unknown[]>({ text: sql, values: [values], rowMode: 'array' });
+    const res = await this.pool.query<unknown[]>({ text: sql, values: [textArrayLiteral(values)], rowMode: 'array' });
     return arrayRowsToLookupRows(spec, res.rows, this.values);
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/**
+ * The keys as one text[] literal, built by a single join: pg's own conversion escapes and
+ * appends element by element (two regex replaces and a few strings per key, a tenth of the
+ * enriched run's extra allocation). Inside double quotes only `"` and `\` are special, so keys
+ * without them need no escaping; a batch with one takes pg's conversion.
+ */
+export function textArrayLiteral(keys: readonly string[]): string | readonly string[] {
+  if (keys.length === 0) return '{}';
+  for (const k of keys) if (k.includes('"') || k.includes('\\')) return keys;
+  return `{"${keys.join('","')}"}`;
 }

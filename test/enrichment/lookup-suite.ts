@@ -189,6 +189,25 @@ export function lookupSuite(dialect: Dialect, setup: () => Promise<SuiteDb>): vo
       }
     });
 
+    it('binds keys that need no escaping as data too: commas, braces, NULL, quotes of SQL, unicode', async () => {
+      // No key here has a double quote or a backslash, so the PostgreSQL client sends them as
+      // one array literal it builds itself (the batch above takes pg's own conversion).
+      const plain = ['a,b', '{x}', 'NULL', ' spaced ', `'; DROP TABLE ${db.tables.orders.split('.').pop()}; --`, "' OR '1'='1", 'ünïcødé 顧客 🚀', '}{,'];
+      for (const [i, id] of plain.entries()) {
+        await db.exec(`INSERT INTO ${db.ref('customers')} (customer_id, name, tier, country) VALUES (${db.placeholder(1)}, ${db.placeholder(2)}, 'silver', 'DE')`, [`p-${id}`, `plain ${i}`]);
+      }
+      const { enricher, metrics } = await open();
+      try {
+        const result = await enricher.enrich([...plain.map((id) => change(null, `p-${id}`)), change(null, 'p-NULL-not-there')]);
+        expect(counts(metrics).queries).toBe(1);
+        const got = result.enriched.map((c) => c.enrichment);
+        for (const [i] of plain.entries()) expect(got[i]).toEqual({ status: 'ok', failed: [], customer: { name: `plain ${i}`, tier: 'silver', country: 'DE' }, order: null });
+        expect(got[plain.length]).toMatchObject({ status: 'missing', failed: ['customer'] });
+      } finally {
+        await enricher.close();
+      }
+    });
+
     it('does not retry an error retrying cannot fix (unknown column): emit marks the changes failed, wait stops the pipeline', async () => {
       const bad = { lookups: { customers: { table: db.tables.customers, columns: ['name', 'no_such_column'] } } };
       // At start-up the probe query catches it.
