@@ -18,22 +18,29 @@ export interface PollEnrichment {
  * enricher that answers by index (enrichEach) has each enrichment set on its change in place.
  */
 export async function enrichPoll(enricher: Enricher, changes: readonly InventoryChange[], chunk: number, log: Logger, metrics: Metrics): Promise<PollEnrichment> {
-  const enriched: Array<InventoryChange | undefined> = new Array(changes.length);
-  const rejected: Array<EnrichmentRejection | undefined> = new Array(changes.length);
+  // Made only when needed: while every change is enriched in place, `changes` is the answer
+  // (and no two arrays a poll for the young generation to hold while lookups are under way).
+  let enriched: Array<InventoryChange | undefined> | undefined;
+  let rejected: Array<EnrichmentRejection | undefined> | undefined;
+  const ownEnriched = () => (enriched ??= changes.slice());
+  const ownRejected = () => (rejected ??= new Array<EnrichmentRejection | undefined>(changes.length));
   for (let i = 0; i < changes.length; i += chunk) {
-    const part = changes.slice(i, i + chunk);
+    const part = i === 0 && changes.length <= chunk ? changes : changes.slice(i, i + chunk);
     try {
       if (enricher.enrichEach) {
         const outcomes = await enricher.enrichEach(part);
         if (outcomes.length !== part.length) throw new Error(`enricher returned ${outcomes.length} outcomes for ${part.length} changes`);
-        outcomes.forEach((o, k) => {
-          if (isRejection(o)) rejected[i + k] = o;
-          else enriched[i + k] = setEnrichment(part[k]!, o);
-        });
+        for (let k = 0; k < part.length; k++) {
+          const o = outcomes[k]!;
+          if (isRejection(o)) {
+            ownRejected()[i + k] = o;
+            ownEnriched()[i + k] = undefined;
+          } else setEnrichment(part[k]!, o);
+        }
         continue;
       }
       const res = await enricher.enrich(part);
-      if (!alignInOrder(res.enriched, part, enriched, i) || res.rejected.length > 0) alignById(res.enriched, res.rejected, part, enriched, rejected, i);
+      if (!alignInOrder(res.enriched, part, ownEnriched(), i) || res.rejected.length > 0) alignById(res.enriched, res.rejected, part, ownEnriched(), ownRejected(), i);
     } catch (err) {
       // Shutting down while the enricher waits for its database (policy wait): these records
       // are not delivered, so they are not checkpointed and are read again after the restart.
@@ -41,13 +48,16 @@ export async function enrichPoll(enricher: Enricher, changes: readonly Inventory
       metrics.inc(METRIC.enrichFailures, { lookup: 'enricher' }, part.length);
       log.error({ err, records: part.length }, `enricher failed; writing the batch marked enrichment_status=failed: ${errorMessage(err)}`);
       part.forEach((c, k) => {
-        rejected[i + k] = undefined;
-        enriched[i + k] = setEnrichment(c, ENRICHER_FAILED);
+        if (rejected) rejected[i + k] = undefined;
+        if (enriched) enriched[i + k] = c;
+        setEnrichment(c, ENRICHER_FAILED);
       });
     }
   }
-  return { enriched, rejected };
+  return { enriched: enriched ?? changes, rejected: rejected ?? NO_REJECTIONS };
 }
+
+const NO_REJECTIONS: ReadonlyArray<EnrichmentRejection | undefined> = Object.freeze([]);
 
 const ENRICHER_FAILED: Enrichment = Object.freeze({ status: 'failed', failed: Object.freeze(['enricher']), customer: null, order: null }) as Enrichment;
 
