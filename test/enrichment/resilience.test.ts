@@ -132,6 +132,49 @@ describe('lookup resilience (scripted faults)', () => {
     expect(r.enriched[0]!.enrichment.customer).toEqual({ name: 'row CUST-of-O1' });
   });
 
+  it('settles each change whichever of its lookups the cache answered, and names the failed lookup in a DLQ reason', async () => {
+    // Batch 1 fills the cache with O1 (its customer CUST-of-O1) and C1.
+    let failOrders = false;
+    const client = new ScriptedClient((_n, spec) => (failOrders && spec.name === 'order' ? fail('ECONNREFUSED') : undefined));
+    const { e, metrics } = enricher(client, 'dlq', { maxAttempts: 1, breakerThreshold: 100 });
+    await e.enrich([change('O1', null), change(null, 'C1')]);
+    client.calls = [];
+    const batch = [
+      change('O1', null), // both cached: settled at once
+      change('O1', 'C2'), // order cached, customer queried
+      change('O2', null), // order queried, then its customer queried
+      change('O3', 'C1'), // order queried, customer cached
+      change(null, null), // nothing to look up
+      change('O2-missing', 'C1'), // order queried and missing
+    ];
+    const r = await e.enrichEach!(batch);
+    expect(client.calls).toEqual([
+      { lookup: 'order', keys: ['O2', 'O3', 'O2-missing'] },
+      { lookup: 'customer', keys: ['C2', 'CUST-of-O2'] },
+    ]);
+    expect(r.map((o) => ('code' in o ? o.code : [o.status, o.order?.name ?? null, o.customer?.name ?? null]))).toEqual([
+      ['ok', 'row O1', 'row CUST-of-O1'],
+      ['ok', 'row O1', 'row C2'],
+      ['ok', 'row O2', 'row CUST-of-O2'],
+      ['ok', 'row O3', 'row C1'],
+      ['skipped', null, null],
+      'ENRICHMENT_FAILED',
+    ]);
+    expect(r[5]).toMatchObject({ reason: 'order "O2-missing" not found' });
+    // Unique keys per batch. Batch 1 missed O1, CUST-of-O1 and C1; this one hits O1, CUST-of-O1
+    // and C1, and misses O2, O3, O2-missing, C2 and CUST-of-O2.
+    expect(counts(metrics)).toMatchObject({ hits: 0 + 3, misses: 3 + 5 });
+
+    // The order query fails: its changes go to the DLQ naming it; the cached ones are written.
+    failOrders = true;
+    client.calls = [];
+    const failed = await e.enrichEach!([change('O9', 'C1'), change('O1', null), change('O8', null)]);
+    expect(client.calls.map((c) => c.lookup)).toEqual(['order']);
+    expect(failed[0]).toMatchObject({ code: 'ENRICHMENT_FAILED', reason: expect.stringContaining('ECONNREFUSED') });
+    expect(failed[1]).toMatchObject({ status: 'ok' });
+    expect(failed[2]).toMatchObject({ code: 'ENRICHMENT_FAILED' });
+  });
+
   it('wait: keeps what it learned between rounds and asks again only for what failed', async () => {
     const client = new ScriptedClient((n, spec) => (spec.name === 'customer' && n <= 4 ? fail('ECONNREFUSED') : undefined));
     const { e } = enricher(client, 'wait', { maxAttempts: 1, breakerThreshold: 100 });
