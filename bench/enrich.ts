@@ -26,33 +26,24 @@ import { InventoryUniverse } from '../test/fixtures/universe.js';
  */
 export async function run(args: { events?: number }): Promise<Record<string, number>> {
   const events = args.events ?? 1_000_000;
-  const seed = 42;
-  const universe = new InventoryUniverse({ seed });
   const dir = await mkdtemp(join(tmpdir(), 'bench-enrich-'));
-  const sample = await createPostgresSample({ customers: 0, orders: 0 }, { prefix: 'bench_enr' });
+  const bench = await prepareEnrichBench(dir, events).catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+  const { universe, enrichment, input } = bench;
   try {
-    await seedPostgresFromUniverse(sample.admin, sample.tables, universe);
-    const input = await writeEventsFile(join(dir, 'events.ndjson'), events, { seed });
-
     const log = createLogger({ level: 'warn' });
-    const enrichment = {
-      type: 'postgres' as const,
-      host: POSTGRES.host,
-      port: POSTGRES.port,
-      database: POSTGRES.database,
-      user: sample.admin.user,
-      lookups: { customers: { table: sample.tables.customers }, orders: { table: sample.tables.orders } },
-    };
     // The machine is shared and its speed drifts by up to 2x within minutes, so the two sides
     // are compared in pairs run back to back, the order swapped every round (a steady drift
     // then favours neither), and the ratio is the median of the pairs' ratios.
     let metrics = new MemoryMetrics();
     const pairs: Array<{ passThrough: Measured; enriched: Measured }> = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const pass = () => measure(input.path, join(dir, `pass${round}`), { type: 'none' }, () => createEnricher({ type: 'none' }, { log, metrics: new MemoryMetrics() }));
+      const pass = () => measure(input, join(dir, `pass${round}`), { type: 'none' }, () => createEnricher({ type: 'none' }, { log, metrics: new MemoryMetrics() }));
       const m = new MemoryMetrics();
       const enrich = () =>
-        measure(input.path, join(dir, `enriched${round}`), enrichment, () => createEnricher(parseConfig(config(input.path, join(dir, 'x'), enrichment)).enrichment, { log, metrics: m }));
+        measure(input, join(dir, `enriched${round}`), enrichment, () => createEnricher(parseConfig(benchConfig(input, join(dir, 'x'), enrichment)).enrichment, { log, metrics: m }));
       if (round % 2 === 0) {
         const p = await pass();
         pairs.push({ passThrough: p, enriched: await enrich() });
@@ -94,12 +85,39 @@ export async function run(args: { events?: number }): Promise<Record<string, num
       ratioHighest: round(byRatio[byRatio.length - 1]!.ratio),
     };
   } finally {
-    await sample.drop();
+    await bench.drop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function config(path: string, dir: string, enrichment: unknown) {
+/**
+ * The benchmark's database and input: PostgreSQL tables seeded with the universe's customers and
+ * orders, and `events` Zipf-skewed events written to `dir`; drop() removes the tables.
+ */
+export async function prepareEnrichBench(dir: string, events: number) {
+  const seed = 42;
+  const universe = new InventoryUniverse({ seed });
+  const sample = await createPostgresSample({ customers: 0, orders: 0 }, { prefix: 'bench_enr' });
+  try {
+    await seedPostgresFromUniverse(sample.admin, sample.tables, universe);
+    const file = await writeEventsFile(join(dir, 'events.ndjson'), events, { seed });
+    const enrichment = {
+      type: 'postgres' as const,
+      host: POSTGRES.host,
+      port: POSTGRES.port,
+      database: POSTGRES.database,
+      user: sample.admin.user,
+      lookups: { customers: { table: sample.tables.customers }, orders: { table: sample.tables.orders } },
+    };
+    return { universe, input: file.path, enrichment, drop: () => sample.drop() };
+  } catch (err) {
+    await sample.drop();
+    throw err;
+  }
+}
+
+/** The pipeline config of one run: the events file to Parquet files under `dir`, with `enrichment`. */
+export function benchConfig(path: string, dir: string, enrichment: unknown) {
   return {
     source: { type: 'file', path, stream: 'bench' },
     sink: { type: 'file', dir: join(dir, 'lake'), format: 'parquet', compression: 'zstd' },
@@ -162,7 +180,7 @@ async function measure(path: string, dir: string, enrichment: unknown, make: () 
   const log = createLogger({ level: 'warn' });
   const enricher = new CountingEnricher(await make());
   const t0 = performance.now();
-  const runtime = await composeRuntime(parseConfig(config(path, dir, enrichment)), { log, metrics: new MemoryMetrics() }, { enricher });
+  const runtime = await composeRuntime(parseConfig(benchConfig(path, dir, enrichment)), { log, metrics: new MemoryMetrics() }, { enricher });
   const summary = await buildPipeline(runtime.ports, runtime.options).start().done;
   await runtime.close();
   const seconds = (performance.now() - t0) / 1000;
