@@ -37,6 +37,28 @@ describe('enrichPoll', () => {
     expect(Array.from(out.enriched, (c) => c?.enrichment.order?.n ?? null)).toEqual(['0', null, '0', null, '0']);
   });
 
+  it('keeps chunks answered before the first rejection or failure in place, and those after it', async () => {
+    const own = makeChanges(5);
+    let call = 0;
+    const e: Enricher = {
+      enrich: async () => Promise.reject(new Error('enrich() must not be called when enrichEach() exists')),
+      // Chunks of 2: the first is enriched, the second rejects its second change, the third throws.
+      enrichEach: async (part) => {
+        call++;
+        if (call === 3) throw new Error('bug');
+        return part.map((c, k) => (call === 2 && k === 1 ? { eventId: c.eventId, code: 'ENRICHMENT_FAILED', reason: 'missing' } : { ...NOT_ENRICHED, status: 'ok' as const }));
+      },
+      close: async () => {},
+    };
+    const out = await enrichPoll(e, own, 2, SILENT_LOGGER, new MemoryMetrics());
+    expect(Array.from(out.enriched, (c, i) => (c !== undefined && c === own[i] ? c.enrichment.status : c))).toEqual(['ok', 'ok', 'ok', undefined, 'failed']);
+    expect(Array.from(out.rejected, (r) => r?.reason ?? null)).toEqual([null, null, null, 'missing', null]);
+    // Nothing rejected: the changes themselves are the answer, with no rejections.
+    const all = await enrichPoll({ ...e, enrichEach: async (part) => part.map(() => ({ ...NOT_ENRICHED, status: 'ok' as const })) }, own, 2, SILENT_LOGGER, new MemoryMetrics());
+    expect(all.enriched.every((c, i) => c !== undefined && c === own[i] && c.enrichment.status === 'ok')).toBe(true);
+    expect(own.map((_, i) => all.rejected[i])).toEqual(own.map(() => undefined));
+  });
+
   it('writes a chunk marked failed when a by-index enricher answers for the wrong number of changes', async () => {
     const own = makeChanges(3);
     const e: Enricher = { enrich: async () => ({ enriched: [], rejected: [] }), enrichEach: async () => [NOT_ENRICHED], close: async () => {} };
