@@ -4,7 +4,12 @@
  * other threads (DuckDB, libuv, V8's GC helpers) and of PostgreSQL, and the GC pauses. Wall
  * ratios swing with the shared machine's load; these splits say which side of the ratio moved.
  *
- *   npm run bench:enrich-cpu -- [--events 1000000] [--rounds 3] [--profile cpu|heap]
+ *   npm run bench:enrich-cpu -- [--events 1000000] [--rounds 3] [--in-memory] [--profile cpu|heap]
+ *
+ * --in-memory adds a third run: the same SQL enricher answered from rows fetched beforehand, after
+ * a microtask instead of a query. Against it, the PostgreSQL run shows what waiting for the
+ * database costs (changes that wait for their lookups survive scavenges and go cold, the driver
+ * parses rows), apart from what the lookups and the enriched columns cost.
  *
  * --profile writes a V8 CPU profile or sampled allocation profile of each run to
  * /tmp/enrich-<mode><round>.cpuprofile|.heapprofile (open them in Chrome DevTools). Linux only:
@@ -18,10 +23,19 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../src/config/load.js';
 import { MemoryMetrics } from '../src/core/metrics.js';
+import type { PostgresEnrichmentConfig } from '../src/enrichment/config.js';
+import { resolveTarget } from '../src/enrichment/connection.js';
 import { createEnricher } from '../src/enrichment/create.js';
+import { redactor } from '../src/enrichment/db-errors.js';
+import type { LookupSpec } from '../src/enrichment/identifiers.js';
+import type { LookupClient, LookupRow } from '../src/enrichment/lookup-client.js';
+import { PgLookupClient } from '../src/enrichment/pg-client.js';
+import { SqlEnricher } from '../src/enrichment/sql-enricher.js';
 import { createLogger } from '../src/observability/logger.js';
 import { buildPipeline } from '../src/pipeline/build-pipeline.js';
 import { composeRuntime } from '../src/runtime/compose.js';
+import type { Logger } from '../src/core/logger.js';
+import type { Enricher } from '../src/core/ports.js';
 import { benchConfig, prepareEnrichBench } from './enrich.js';
 
 const TICKS_PER_SECOND = 100;
@@ -90,8 +104,55 @@ async function startProfile(kind: string | undefined): Promise<((file: string) =
   };
 }
 
+/** Answers lookups from every row of both tables, fetched once through the real client. */
+class PreloadedClient implements LookupClient {
+  readonly dialect = 'postgres' as const;
+  readonly label = 'preloaded';
+  readonly maxKeysPerQuery = Number.MAX_SAFE_INTEGER;
+  private readonly rows = new Map<string, Map<string, LookupRow>>();
+
+  async load(client: LookupClient, spec: LookupSpec, keys: readonly string[]): Promise<void> {
+    this.rows.set(spec.name, new Map((await client.select(spec, keys)).map((r) => [r.key, r])));
+  }
+
+  async select(spec: LookupSpec, keys: readonly string[]): Promise<LookupRow[]> {
+    const rows = this.rows.get(spec.name);
+    if (!rows) throw new Error(`${spec.name} rows were not loaded`);
+    await null;
+    const out: LookupRow[] = [];
+    for (const k of keys) {
+      const r = rows.get(k);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function preloadedEnricher(config: PostgresEnrichmentConfig, bench: Awaited<ReturnType<typeof prepareEnrichBench>>, log: Logger): Promise<() => Enricher> {
+  const { customers, orders } = config.lookups;
+  const specs: LookupSpec[] = [
+    { name: 'order', table: orders.table, key: orders.key, customerKey: orders.customerKey, columns: orders.columns },
+    { name: 'customer', table: customers.table, key: customers.key, columns: customers.columns },
+  ];
+  const redact = redactor([]);
+  const pg = new PgLookupClient(resolveTarget(config), { queryTimeoutMs: 60_000, connectTimeoutMs: 10_000, log, redact });
+  const preloaded = new PreloadedClient();
+  try {
+    await preloaded.load(pg, specs[0]!, Array.from(bench.universe.orderRows(), (o) => o.orderId));
+    await preloaded.load(pg, specs[1]!, Array.from(bench.universe.customerIds()));
+  } finally {
+    await pg.close();
+  }
+  const opts = { lookups: config.lookups, cache: config.cache, resilience: config.resilience, policy: config.policy, onMissing: config.onMissing };
+  return () => new SqlEnricher(preloaded, opts, { log, metrics: new MemoryMetrics(), redact });
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' }, profile: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { events: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' }, 'in-memory': { type: 'boolean', default: false }, profile: { type: 'string' } },
+  });
   const events = Number(values.events);
   const rounds = Number(values.rounds);
   if (!Number.isInteger(events) || events < 1 || !Number.isInteger(rounds) || rounds < 1) throw new Error('--events and --rounds must be positive whole numbers');
@@ -103,12 +164,14 @@ async function main(): Promise<void> {
   const log = createLogger({ level: 'warn' });
   try {
     const rows: Record<string, number[][]> = {};
+    const modes = values['in-memory'] ? ['pass', 'enriched', 'in-memory'] : ['pass', 'enriched'];
+    const inMemory = values['in-memory'] ? await preloadedEnricher(parseConfig(benchConfig(bench.input, dir, bench.enrichment)).enrichment as PostgresEnrichmentConfig, bench, log) : undefined;
     for (let round = 0; round < rounds; round++) {
       // The order swaps every round, as in the enrich benchmark.
-      for (const mode of round % 2 === 0 ? ['pass', 'enriched'] : ['enriched', 'pass']) {
+      for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
         const enrichment = mode === 'pass' ? { type: 'none' } : bench.enrichment;
         const config = parseConfig(benchConfig(bench.input, join(dir, `${mode}${round}`), enrichment));
-        const enricher = await createEnricher(config.enrichment, { log, metrics: new MemoryMetrics() });
+        const enricher = mode === 'in-memory' ? inMemory!() : await createEnricher(config.enrichment, { log, metrics: new MemoryMetrics() });
         gc.clear();
         const stop = await startProfile(values.profile);
         const cpu0 = await threadSeconds();
@@ -126,15 +189,17 @@ async function main(): Promise<void> {
         const row = [wall, cpu1.js - cpu0.js, cpu1.other - cpu0.other, pg];
         (rows[mode] ??= []).push(row);
         const gcs = [...gc].map(([k, g]) => `${k} ${g.count}/${Math.round(g.ms)}ms`).join(', ');
-        process.stdout.write(`${mode.padEnd(8)} round ${round}: wall ${row[0]!.toFixed(2)} s, JS thread ${row[1]!.toFixed(2)}, other threads ${row[2]!.toFixed(2)}, postgres ${row[3]!.toFixed(2)} CPU-s; GC ${gcs}\n`);
+        process.stdout.write(`${mode.padEnd(9)} round ${round}: wall ${row[0]!.toFixed(2)} s, JS thread ${row[1]!.toFixed(2)}, other threads ${row[2]!.toFixed(2)}, postgres ${row[3]!.toFixed(2)} CPU-s; GC ${gcs}\n`);
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     const med = (mode: string, k: number) => median(rows[mode]!.map((r) => r[k]!));
-    for (const mode of ['pass', 'enriched']) {
-      process.stdout.write(`median ${mode.padEnd(8)}: wall ${med(mode, 0).toFixed(2)} s, JS thread ${med(mode, 1).toFixed(2)}, other threads ${med(mode, 2).toFixed(2)}, postgres ${med(mode, 3).toFixed(2)} CPU-s\n`);
+    for (const mode of modes) {
+      process.stdout.write(`median ${mode.padEnd(9)}: wall ${med(mode, 0).toFixed(2)} s, JS thread ${med(mode, 1).toFixed(2)}, other threads ${med(mode, 2).toFixed(2)}, postgres ${med(mode, 3).toFixed(2)} CPU-s\n`);
     }
-    process.stdout.write(`ratio pass/enriched: wall ${(med('pass', 0) / med('enriched', 0)).toFixed(3)}, JS thread CPU ${(med('pass', 1) / med('enriched', 1)).toFixed(3)}\n`);
+    for (const mode of modes.slice(1)) {
+      process.stdout.write(`ratio pass/${mode}: wall ${(med('pass', 0) / med(mode, 0)).toFixed(3)}, JS thread CPU ${(med('pass', 1) / med(mode, 1)).toFixed(3)}\n`);
+    }
   } finally {
     await bench.drop();
     await rm(dir, { recursive: true, force: true });
