@@ -30,7 +30,7 @@ import { redactor } from '../src/enrichment/db-errors.js';
 import type { LookupSpec } from '../src/enrichment/identifiers.js';
 import type { LookupClient, LookupRow } from '../src/enrichment/lookup-client.js';
 import { PgLookupClient } from '../src/enrichment/pg-client.js';
-import { SqlEnricher } from '../src/enrichment/sql-enricher.js';
+import { lookupSpecs, SqlEnricher } from '../src/enrichment/sql-enricher.js';
 import { createLogger } from '../src/observability/logger.js';
 import { buildPipeline } from '../src/pipeline/build-pipeline.js';
 import { composeRuntime } from '../src/runtime/compose.js';
@@ -131,17 +131,13 @@ class PreloadedClient implements LookupClient {
 }
 
 async function preloadedEnricher(config: PostgresEnrichmentConfig, bench: Awaited<ReturnType<typeof prepareEnrichBench>>, log: Logger): Promise<() => Enricher> {
-  const { customers, orders } = config.lookups;
-  const specs: LookupSpec[] = [
-    { name: 'order', table: orders.table, key: orders.key, customerKey: orders.customerKey, columns: orders.columns },
-    { name: 'customer', table: customers.table, key: customers.key, columns: customers.columns },
-  ];
+  const specs = lookupSpecs(config.lookups);
   const redact = redactor([]);
   const pg = new PgLookupClient(resolveTarget(config), { queryTimeoutMs: 60_000, connectTimeoutMs: 10_000, log, redact });
   const preloaded = new PreloadedClient();
   try {
-    await preloaded.load(pg, specs[0]!, Array.from(bench.universe.orderRows(), (o) => o.orderId));
-    await preloaded.load(pg, specs[1]!, Array.from(bench.universe.customerIds()));
+    await preloaded.load(pg, specs.order, Array.from(bench.universe.orderRows(), (o) => o.orderId));
+    await preloaded.load(pg, specs.customer, Array.from(bench.universe.customerIds()));
   } finally {
     await pg.close();
   }

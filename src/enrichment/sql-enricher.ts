@@ -35,6 +35,15 @@ type Name = 'order' | 'customer';
 /** Per batch, per key the cache did not have: PENDING while it is looked up, then its entry; a failed key is absent. */
 type Pending = Map<string, Found>;
 
+/** The two lookups' queries as the configuration names their tables and columns. */
+export function lookupSpecs(lookups: LookupsConfig): Record<Name, LookupSpec> {
+  const { customers, orders } = lookups;
+  return {
+    order: { name: 'order', table: orders.table, key: orders.key, customerKey: orders.customerKey, columns: orders.columns },
+    customer: { name: 'customer', table: customers.table, key: customers.key, columns: customers.columns },
+  };
+}
+
 /**
  * Joins each change with its order and customer: per micro-batch at most one query for the
  * orders and then one for the customers (the union of the changes' customer ids and those of
@@ -56,11 +65,7 @@ export class SqlEnricher implements Enricher {
     private readonly opts: SqlEnricherOptions,
     private readonly deps: SqlEnricherDeps,
   ) {
-    const { customers, orders } = opts.lookups;
-    this.specs = {
-      order: { name: 'order', table: orders.table, key: orders.key, customerKey: orders.customerKey, columns: orders.columns },
-      customer: { name: 'customer', table: customers.table, key: customers.key, columns: customers.columns },
-    };
+    this.specs = lookupSpecs(opts.lookups);
     this.caches = { order: new LookupCache(opts.cache, deps.clock), customer: new LookupCache(opts.cache, deps.clock) };
     this.onMissing = opts.onMissing ?? (opts.policy === 'dlq' ? 'dlq' : 'emit');
     this.breaker = new CircuitBreaker({
@@ -348,10 +353,8 @@ const PENDING: Found = Object.freeze(found(null));
 
 const stateOf = (found: Found | undefined): State => (found === NONE ? NO_LOOKUP : found === undefined ? FAILED : found.row === null ? MISSING : OK);
 
-const customerOf = (found: Found | undefined): string | null => (found !== undefined && found.row !== null ? (found.customerId ?? null) : null);
-
 /** The customer a change names, else its order's (when the order was found). */
-const customerKeyOf = (c: InventoryChange, order: Found | undefined): string | null => c.customerId ?? (c.orderId !== null ? customerOf(order) : null);
+const customerKeyOf = (c: InventoryChange, order: Found | undefined): string | null => c.customerId ?? (order !== undefined && order.row !== null ? order.customerId : null);
 
 const LABELS: Record<Name, { lookup: Name }> = { order: { lookup: 'order' }, customer: { lookup: 'customer' } };
 
