@@ -1,8 +1,9 @@
 /**
  * Where the enriched run's time goes: the enrich benchmark's two pipelines (pass-through and
  * PostgreSQL lookups), alternated, each with the CPU seconds of the JS thread, of the process's
- * other threads (DuckDB, libuv, V8's GC helpers) and of PostgreSQL, and the GC pauses. Wall
- * ratios swing with the shared machine's load; these splits say which side of the ratio moved.
+ * other threads (DuckDB, libuv, V8's GC helpers) and of PostgreSQL, the time the JS thread was
+ * ready to run but waited for a core, and the GC pauses. Wall ratios swing with the shared
+ * machine's load; these splits say which side of the ratio moved.
  *
  *   npm run bench:enrich-cpu -- [--events 1000000] [--rounds 3] [--in-memory] [--profile cpu|heap]
  *
@@ -47,7 +48,12 @@ function cpuSeconds(stat: string, children: boolean): number {
   return ticks / TICKS_PER_SECOND;
 }
 
-async function threadSeconds(): Promise<{ js: number; other: number }> {
+/**
+ * CPU seconds of the JS thread and of the others, and the seconds the JS thread spent runnable
+ * but waiting for a core (schedstat's run-queue time): on 2 cores, the CPU that DuckDB, V8's GC
+ * helpers and PostgreSQL take is partly taken from the JS thread this way.
+ */
+async function threadSeconds(): Promise<{ js: number; other: number; jsWaiting: number }> {
   let js = 0;
   let other = 0;
   for (const tid of await readdir('/proc/self/task')) {
@@ -55,7 +61,9 @@ async function threadSeconds(): Promise<{ js: number; other: number }> {
     if (Number(tid) === process.pid) js += s;
     else other += s;
   }
-  return { js, other };
+  const schedstat = await readFile(`/proc/self/task/${process.pid}/schedstat`, 'utf8').catch(() => '');
+  const jsWaiting = Number(schedstat.split(' ')[1] ?? Number.NaN) / 1e9;
+  return { js, other, jsWaiting };
 }
 
 /** Every postgres process's CPU, with what its exited children (backends) used. */
@@ -145,6 +153,10 @@ async function preloadedEnricher(config: PostgresEnrichmentConfig, bench: Awaite
   return () => new SqlEnricher(preloaded, opts, { log, metrics: new MemoryMetrics(), redact });
 }
 
+/** One run's [wall, JS thread CPU, other threads' CPU, PostgreSQL CPU, JS thread waiting for a core], in seconds. */
+const figures = (r: readonly number[]): string =>
+  `wall ${r[0]!.toFixed(2)} s, JS thread ${r[1]!.toFixed(2)} (+${r[4]!.toFixed(2)} s waiting for a core), other threads ${r[2]!.toFixed(2)}, postgres ${r[3]!.toFixed(2)} CPU-s`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { events: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' }, 'in-memory': { type: 'boolean', default: false }, profile: { type: 'string' } },
@@ -182,16 +194,16 @@ async function main(): Promise<void> {
         await stop?.(join(tmpdir(), `enrich-${mode}${round}`));
         // Let the last GC entries arrive.
         await new Promise((r) => setTimeout(r, 20));
-        const row = [wall, cpu1.js - cpu0.js, cpu1.other - cpu0.other, pg];
+        const row = [wall, cpu1.js - cpu0.js, cpu1.other - cpu0.other, pg, cpu1.jsWaiting - cpu0.jsWaiting];
         (rows[mode] ??= []).push(row);
         const gcs = [...gc].map(([k, g]) => `${k} ${g.count}/${Math.round(g.ms)}ms`).join(', ');
-        process.stdout.write(`${mode.padEnd(9)} round ${round}: wall ${row[0]!.toFixed(2)} s, JS thread ${row[1]!.toFixed(2)}, other threads ${row[2]!.toFixed(2)}, postgres ${row[3]!.toFixed(2)} CPU-s; GC ${gcs}\n`);
+        process.stdout.write(`${mode.padEnd(9)} round ${round}: ${figures(row)}; GC ${gcs}\n`);
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     const med = (mode: string, k: number) => median(rows[mode]!.map((r) => r[k]!));
     for (const mode of modes) {
-      process.stdout.write(`median ${mode.padEnd(9)}: wall ${med(mode, 0).toFixed(2)} s, JS thread ${med(mode, 1).toFixed(2)}, other threads ${med(mode, 2).toFixed(2)}, postgres ${med(mode, 3).toFixed(2)} CPU-s\n`);
+      process.stdout.write(`median ${mode.padEnd(9)}: ${figures(rows[mode]![0]!.map((_, k) => med(mode, k)))}\n`);
     }
     for (const mode of modes.slice(1)) {
       process.stdout.write(`ratio pass/${mode}: wall ${(med('pass', 0) / med(mode, 0)).toFixed(3)}, JS thread CPU ${(med('pass', 1) / med(mode, 1)).toFixed(3)}\n`);
