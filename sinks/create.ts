@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAdapter } from '../src/core/load-adapter.js';
@@ -34,12 +36,12 @@ export interface Sinks {
 interface OpenedStore {
   readonly store: ObjectStore;
   readonly tmpDir: string;
-  readonly close: () => void;
+  readonly close: () => Promise<void>;
 }
 
 function openFileStore(config: FileSinkConfig): OpenedStore {
   const store = new FileObjectStore(config.dir);
-  return { store, tmpDir: store.tmpDir, close: () => {} };
+  return { store, tmpDir: store.tmpDir, close: async () => {} };
 }
 
 /** Loaded only for an S3 lake: it brings the AWS SDK (~20 MB), which a local lake never needs. */
@@ -56,9 +58,15 @@ async function openS3Store(config: S3SinkConfig, deps: SinkDeps, log: Logger): P
     metrics: deps.metrics,
     log,
   });
-  // An injected client belongs to the caller.
-  const close = deps.s3 ? () => {} : () => (client as { destroy?: () => void }).destroy?.();
-  return { store, tmpDir: deps.tmpDir ?? join(tmpdir(), `inventory-integrator-${process.pid}`), close };
+  // Our own scratch folder, one per sink (a replay beside the service gets its own), removed on
+  // close so that runs do not leave one behind each in /tmp. An injected folder is the caller's.
+  const tmpDir = deps.tmpDir ?? join(tmpdir(), `inventory-integrator-${process.pid}-${randomUUID().slice(0, 8)}`);
+  const close = async () => {
+    // An injected client belongs to the caller.
+    if (!deps.s3) (client as { destroy?: () => void }).destroy?.();
+    if (deps.tmpDir === undefined) await rm(tmpDir, { recursive: true, force: true });
+  };
+  return { store, tmpDir, close };
 }
 
 /** Parquet brings DuckDB (~35 MB): imported only when the format asks for it. */
@@ -87,7 +95,7 @@ export async function createSinks(config: SinkConfig, deps: SinkDeps): Promise<S
     async close() {
       await sink.close();
       await dlq.close();
-      opened.close();
+      await opened.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -80,6 +80,17 @@ describe('S3ObjectStore on s3rver', () => {
     } finally {
       await sinks.close();
     }
+  });
+
+  it('encodes in a scratch folder of its own and removes it on close', async () => {
+    const scratch = async () => (await readdir(tmpdir())).filter((n) => n.startsWith(`inventory-integrator-${process.pid}-`));
+    const before = await scratch();
+    const config = SinkConfig.parse({ type: 's3', bucket: s3.bucket, prefix: 'scratch', forcePathStyle: true, format: 'ndjson' });
+    const sinks = await createSinks(config, { s3: s3.client(), log: SILENT_LOGGER, metrics: new MemoryMetrics() });
+    await sinks.sink.write(makeBatch(makeChanges(10)));
+    expect(await scratch()).toHaveLength(before.length + 1);
+    await sinks.close();
+    expect(await scratch()).toEqual(before);
   });
 
   it('fails at once with a clear error for a bucket that does not exist', async () => {
