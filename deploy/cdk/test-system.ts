@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Code } from 'aws-cdk-lib/aws-lambda';
+import { afterAll } from 'vitest';
 import { defaultProps, type SystemProps } from './props.js';
 import { buildSystem, type System } from './system.js';
 
@@ -17,6 +18,10 @@ function scratchDir(): string {
   scratch ??= mkdtempSync(join(tmpdir(), 'integrator-cdk-'));
   return scratch;
 }
+// Each test file that synthesizes gets its own folder (files run in their own module graph).
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
 
 export type PropsPatch = (p: SystemProps) => SystemProps;
 

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { IntegratorError } from '../../src/core/errors.js';
 import { SILENT_LOGGER } from '../../src/core/logger.js';
 import { MemoryMetrics } from '../../src/core/metrics.js';
@@ -14,6 +14,16 @@ import { isRetriableDbError, redactor } from '../../src/enrichment/db-errors.js'
 import { quoteName } from '../../src/enrichment/identifiers.js';
 import { found, LookupCache } from '../../src/enrichment/lookup-cache.js';
 import { change, cust, ord } from './harness.js';
+
+const scratch: string[] = [];
+const scratchDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'enrich-unit-'));
+  scratch.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
 
 const issues = (doc: unknown) => EnrichmentConfig.safeParse(doc).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
 
@@ -59,7 +69,7 @@ describe('connection settings', () => {
   });
 
   it('reads the password from the named variable or file, and says which one is missing', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'enrich-unit-'));
+    const dir = scratchDir();
     writeFileSync(join(dir, 'pw'), 's3cret\n');
     const fromFile = EnrichmentConfig.parse({ type: 'mysql', host: 'h', passwordFile: join(dir, 'pw') });
     expect(resolveTarget(fromFile as never, {}).password).toBe('s3cret');
@@ -71,7 +81,7 @@ describe('connection settings', () => {
   });
 
   it('loads the CA bundle for TLS and verifies certificates unless told otherwise', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'enrich-unit-'));
+    const dir = scratchDir();
     writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     const cfg = EnrichmentConfig.parse({ type: 'postgres', host: 'h', tls: { caFile: join(dir, 'ca.pem'), serverName: 'db.rds.amazonaws.com' } });
     const t = resolveTarget(cfg as never, {});
