@@ -60,7 +60,10 @@ export async function startLambda(bundle: string, env: Record<string, string>): 
   const runnerFile = join(dirname(bundle), 'runner.mjs');
   await writeFile(runnerFile, RUNNER);
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INTEGRATOR') && k !== 'NODE_PATH' && k !== 'NODE_OPTIONS'));
-  const child: ChildProcess = fork(runnerFile, [bundle], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // The function's own /tmp, as Lambda gives each execution environment: the sink's scratch
+  // folder, never removed by a function that is frozen instead of stopped, goes with the bundle.
+  const tmp = await mkdtemp(join(dirname(bundle), 'tmp-'));
+  const child: ChildProcess = fork(runnerFile, [bundle], { env: { ...clean, TMPDIR: tmp, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
