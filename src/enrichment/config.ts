@@ -107,7 +107,17 @@ const onePassword = (c: { passwordEnv?: string | undefined; passwordFile?: strin
 const passwordMessage = { message: 'set passwordEnv or passwordFile, not both', path: ['passwordFile'] };
 
 export const PostgresEnrichmentConfig = z
-  .object({ type: z.literal('postgres'), ...connection, ...shared })
+  .object({
+    type: z.literal('postgres'),
+    ...connection,
+    preparedStatements: z
+      .boolean()
+      .default(true)
+      .describe(
+        'postgres only: name the two lookup statements, so each connection parses and plans them once (less CPU on the database); false behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21). A server that loses them is detected and unnamed statements are used from then on',
+      ),
+    ...shared,
+  })
   .strict()
   .refine(needsTarget, targetMessage)
   .refine(onePassword, passwordMessage);

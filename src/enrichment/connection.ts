@@ -11,6 +11,11 @@ export interface ConnectionTarget {
   readonly password: string | undefined;
   readonly tls: { readonly ca?: Buffer; readonly rejectUnauthorized: boolean; readonly servername?: string } | undefined;
   readonly poolSize: number;
+  /**
+   * PostgreSQL: name the lookup statements (see PgLookupClient). Off where the connections share
+   * one session, as PGlite's socket connections do: they would prepare the same name twice.
+   */
+  readonly preparedStatements?: boolean;
   /** For logs: host:port/database, never a URL and never the password. */
   readonly label: string;
 }
@@ -77,6 +82,7 @@ export function resolveTarget(cfg: PostgresEnrichmentConfig | MysqlEnrichmentCon
     password: readPassword(cfg, env),
     tls: tlsOptions(cfg.tls),
     poolSize: cfg.poolSize,
+    ...(cfg.type === 'postgres' ? { preparedStatements: cfg.preparedStatements } : {}),
     label: `${cfg.type} ${host}:${port}/${database ?? ''}`,
   };
 }

@@ -37,6 +37,7 @@ export async function startEmbeddedPostgres(opts: { maxConnections?: number; log
       password: undefined,
       tls: undefined,
       poolSize,
+      preparedStatements: false,
       label: `embedded postgres 127.0.0.1:${port}/postgres`,
     }),
     async stop() {
