@@ -64,13 +64,18 @@ export class PgLookupClient implements LookupClient {
     if (values.length === 0) return [];
     // Rows as arrays in SELECT order: no object per row keyed by column name, only to be read once.
     const query = { text: sql.text, values: [textArrayLiteral(values)], rowMode: 'array' as const };
-    if (!this.named) return arrayRowsToLookupRows(spec, (await this.pool.query<unknown[]>(query)).rows, this.values);
-    let res: pg.QueryResult<unknown[]>;
+    const res = this.named ? await this.queryNamed(query, sql.name) : await this.pool.query<unknown[]>(query);
+    return arrayRowsToLookupRows(spec, res.rows, this.values);
+  }
+
+  /** `query` as the prepared statement `name`; unnamed (now and from then on) if the session lost it. */
+  private async queryNamed(query: pg.QueryConfig<unknown[]> & { rowMode: 'array' }, name: string): Promise<pg.QueryResult<unknown[]>> {
     try {
-      res = await this.pool.query<unknown[]>({ ...query, name: sql.name });
+      return await this.pool.query<unknown[]>({ ...query, name });
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (typeof code !== 'string' || !LOST_STATEMENT.has(code)) throw err;
+      // Queries in flight on other connections may fail alike: one warning.
       if (this.named) {
         this.named = false;
         this.log.warn(
@@ -78,9 +83,8 @@ export class PgLookupClient implements LookupClient {
           'the database did not keep the prepared lookup statements (a pooler sharing sessions?): sending them unnamed from now on; set enrichment.preparedStatements to false to skip this',
         );
       }
-      res = await this.pool.query<unknown[]>(query);
+      return this.pool.query<unknown[]>(query);
     }
-    return arrayRowsToLookupRows(spec, res.rows, this.values);
   }
 
   async close(): Promise<void> {
