@@ -103,7 +103,8 @@ async function startProfile(kind: string | undefined): Promise<((file: string) =
     await session.post('Profiler.start');
   } else {
     await session.post('HeapProfiler.enable');
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+    // Every allocation, not only what is still live at the end: what the scavenger had to deal with.
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   }
   return async (file) => {
     const { profile } = kind === 'cpu' ? await session.post('Profiler.stop') : await session.post('HeapProfiler.stopSampling');
