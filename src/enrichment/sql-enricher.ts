@@ -9,6 +9,7 @@ import { CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig, LookupsConfig, ResilienceConfig } from './config.js';
 import { type Redact, toLookupError } from './db-errors.js';
 import { GuardedLookups } from './guarded-lookups.js';
+import { type Flight, InFlight } from './in-flight.js';
 import type { LookupSpec } from './identifiers.js';
 import type { LookupClient } from './lookup-client.js';
 import { type Attrs, type Found, found, LookupCache } from './lookup-cache.js';
@@ -52,6 +53,7 @@ export function lookupSpecs(lookups: LookupsConfig): Record<Name, LookupSpec> {
 export class SqlEnricher implements Enricher {
   private readonly specs: Record<Name, LookupSpec>;
   private readonly caches: Record<Name, LookupCache>;
+  private readonly inFlight: Record<Name, InFlight> = { order: new InFlight(), customer: new InFlight() };
   private readonly breaker: CircuitBreaker;
   private readonly lookups: GuardedLookups;
   private readonly stop = new AbortController();
@@ -253,16 +255,59 @@ export class SqlEnricher implements Enricher {
     return f;
   }
 
-  /** Looks the PENDING keys up: each becomes its row, or missing; on failure they leave `pending` (failed). */
+  /**
+   * Looks the PENDING keys up: each becomes its row, or missing; on failure they leave `pending`
+   * (failed). A key that another batch is querying already (two polls in progress) is not asked
+   * again: this batch waits for that query's answer, and asks itself only if that query failed.
+   */
   private async query(name: Name, pending: Pending, now: number): Promise<IntegratorError | undefined> {
-    const misses = [...pending.keys()];
-    this.deps.metrics.inc(METRIC.enrichCacheMisses, LABELS[name], misses.length);
+    this.deps.metrics.inc(METRIC.enrichCacheMisses, LABELS[name], pending.size);
+    const flights = this.inFlight[name];
+    let borrowed: Array<[string, Flight]> | undefined;
+    if (flights.size > 0) {
+      for (const k of pending.keys()) {
+        const f = flights.get(k);
+        if (f !== undefined) (borrowed ??= []).push([k, f]);
+      }
+    }
+    // Out of `pending` while this batch's own query runs, so that it holds only the keys asked.
+    if (borrowed !== undefined) for (const [k] of borrowed) pending.delete(k);
+    let err = pending.size > 0 ? await this.fetch(name, [...pending.keys()], pending, now) : undefined;
+    if (borrowed !== undefined) {
+      let retry: string[] | undefined;
+      for (const [k, f] of borrowed) {
+        await f.done;
+        const entry = f.pending.get(k);
+        if (entry !== undefined) pending.set(k, entry);
+        else (retry ??= []).push(k);
+      }
+      if (retry !== undefined) {
+        // That query failed: this batch asks for its keys itself, as it would have without it.
+        for (const k of retry) pending.set(k, PENDING);
+        const failed = await this.fetch(name, retry, pending, now);
+        err ??= failed;
+      }
+    }
+    return err;
+  }
+
+  /**
+   * Queries `keys` (each PENDING in `pending`), each becoming its row or missing, and caches
+   * what it learns; while it runs, other batches wait for it instead of asking for them too.
+   */
+  private fetch(name: Name, keys: readonly string[], pending: Pending, now: number): Promise<IntegratorError | undefined> {
+    const done = this.select(name, keys, pending, now);
+    this.inFlight[name].track(keys, { pending, done });
+    return done;
+  }
+
+  private async select(name: Name, keys: readonly string[], pending: Pending, now: number): Promise<IntegratorError | undefined> {
     const cache = this.caches[name];
     let rows;
     try {
-      rows = await this.lookups.select(this.specs[name], misses);
+      rows = await this.lookups.select(this.specs[name], keys);
     } catch (err) {
-      pending.clear();
+      for (const k of keys) pending.delete(k);
       return toLookupError(err, `${name} lookup`, this.deps.redact);
     }
     for (const r of rows) {
@@ -273,7 +318,7 @@ export class SqlEnricher implements Enricher {
       pending.set(r.key, entry);
       cache.set(r.key, entry, now);
     }
-    for (const k of misses) {
+    for (const k of keys) {
       if (pending.get(k) !== PENDING) continue;
       const entry = found(null);
       pending.set(k, entry);
