@@ -5,12 +5,15 @@
  * ready to run but waited for a core, and the GC pauses. Wall ratios swing with the shared
  * machine's load; these splits say which side of the ratio moved.
  *
- *   npm run bench:enrich-cpu -- [--events 1000000] [--rounds 3] [--in-memory] [--profile cpu|heap]
+ *   npm run bench:enrich-cpu -- [--events 1000000] [--rounds 3] [--in-memory] [--modes pass,enriched] [--profile cpu|heap]
  *
  * --in-memory adds a third run: the same SQL enricher answered from rows fetched beforehand, after
  * a microtask instead of a query. Against it, the PostgreSQL run shows what waiting for the
  * database costs (changes that wait for their lookups survive scavenges and go cold, the driver
  * parses rows), apart from what the lookups and the enriched columns cost.
+ *
+ * --modes runs only the pipelines named (pass, enriched, in-memory), so that a profiler attached to
+ * the whole process (`perf record`) sees one of them.
  *
  * --profile writes a V8 CPU profile or sampled allocation profile of each run to
  * /tmp/enrich-<mode><round>.cpuprofile|.heapprofile (open them in Chrome DevTools). Linux only:
@@ -40,6 +43,7 @@ import type { Enricher } from '../src/core/ports.js';
 import { benchConfig, prepareEnrichBench } from './enrich.js';
 
 const TICKS_PER_SECOND = 100;
+const MODES = ['pass', 'enriched', 'in-memory'];
 
 /** utime + stime (+ the reaped children's, for PostgreSQL's exited backends) of a /proc stat line. */
 function cpuSeconds(stat: string, children: boolean): number {
@@ -160,11 +164,20 @@ const figures = (r: readonly number[]): string =>
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { events: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' }, 'in-memory': { type: 'boolean', default: false }, profile: { type: 'string' } },
+    options: {
+      events: { type: 'string', default: '1000000' },
+      rounds: { type: 'string', default: '3' },
+      'in-memory': { type: 'boolean', default: false },
+      modes: { type: 'string' },
+      profile: { type: 'string' },
+    },
   });
   const events = Number(values.events);
   const rounds = Number(values.rounds);
   if (!Number.isInteger(events) || events < 1 || !Number.isInteger(rounds) || rounds < 1) throw new Error('--events and --rounds must be positive whole numbers');
+  const modes = values.modes?.split(',') ?? (values['in-memory'] ? ['pass', 'enriched', 'in-memory'] : ['pass', 'enriched']);
+  const unknown = modes.filter((m) => !MODES.includes(m));
+  if (unknown.length > 0 || modes.length === 0) throw new Error(`--modes takes a comma-separated list of ${MODES.join(', ')}; got ${JSON.stringify(values.modes)}`);
   const dir = await mkdtemp(join(tmpdir(), 'bench-enrich-cpu-'));
   const bench = await prepareEnrichBench(dir, events).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
@@ -173,8 +186,7 @@ async function main(): Promise<void> {
   const log = createLogger({ level: 'warn' });
   try {
     const rows: Record<string, number[][]> = {};
-    const modes = values['in-memory'] ? ['pass', 'enriched', 'in-memory'] : ['pass', 'enriched'];
-    const inMemory = values['in-memory'] ? await preloadedEnricher(parseConfig(benchConfig(bench.input, dir, bench.enrichment)).enrichment as PostgresEnrichmentConfig, bench, log) : undefined;
+    const inMemory = modes.includes('in-memory') ? await preloadedEnricher(parseConfig(benchConfig(bench.input, dir, bench.enrichment)).enrichment as PostgresEnrichmentConfig, bench, log) : undefined;
     for (let round = 0; round < rounds; round++) {
       // The order swaps every round, as in the enrich benchmark.
       for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
@@ -206,7 +218,7 @@ async function main(): Promise<void> {
     for (const mode of modes) {
       process.stdout.write(`median ${mode.padEnd(9)}: ${figures(rows[mode]![0]!.map((_, k) => med(mode, k)))}\n`);
     }
-    for (const mode of modes.slice(1)) {
+    for (const mode of rows.pass ? modes.filter((m) => m !== 'pass') : []) {
       process.stdout.write(`ratio pass/${mode}: wall ${(med('pass', 0) / med(mode, 0)).toFixed(3)}, JS thread CPU ${(med('pass', 1) / med(mode, 1)).toFixed(3)}\n`);
     }
   } finally {
