@@ -64,8 +64,8 @@ export const TlsConfig = z
   .object({
     enabled: z.boolean().default(true).describe('connect over TLS (RDS: rds.force_ssl / require_secure_transport)'),
     caFile: z.string().min(1).optional().describe('PEM CA bundle, e.g. the RDS global-bundle.pem'),
-    rejectUnauthorized: z.boolean().default(true).describe('verify the server certificate; never false in production'),
-    serverName: z.string().min(1).optional().describe('name checked against the certificate when host is an IP or tunnel'),
+    rejectUnauthorized: z.boolean().default(true).describe('verify the server certificate and the name on it; never false in production'),
+    serverName: z.string().min(1).optional().describe('the name the certificate must carry, checked instead of host (an IP, or a tunnel such as localhost)'),
   })
   .strict();
 export type TlsConfig = z.infer<typeof TlsConfig>;

@@ -61,6 +61,16 @@ export function isRetriableDbError(err: unknown): boolean {
   return RETRIABLE_MESSAGES.some((re) => re.test(message));
 }
 
+/**
+ * A TLS set-up that cannot work: a certificate the CA bundle does not vouch for or that names
+ * another server, TLS that the server requires and the client does not use, or the reverse.
+ */
+export function isTlsError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  if (typeof e?.code === 'string' && /^ERR_(TLS|SSL)_|CERT/.test(e.code)) return true;
+  return typeof e?.message === 'string' && /certificate|\b(SSL|TLS)\b|secure (connection|transport)|no encryption/i.test(e.message);
+}
+
 /** Keeps secrets out of messages that will be logged or stored with a rejected record. */
 export type Redact = (s: string) => string;
 

@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import type { Logger } from '../core/logger.js';
 import type { ConnectionTarget } from './connection.js';
@@ -25,13 +26,21 @@ export class MysqlLookupClient implements LookupClient {
   constructor(target: ConnectionTarget, opts: { queryTimeoutMs: number; connectTimeoutMs: number; log: Logger; redact: Redact }) {
     this.label = target.label;
     this.queryTimeoutMs = opts.queryTimeoutMs;
+    // mysql2 checks the certificate against `host` and takes no servername: with serverName set,
+    // that is the host it is told, and the socket is dialled to the real one.
+    const serverName = target.tls?.servername;
     this.pool = mysql.createPool({
-      host: target.host,
+      host: serverName ?? target.host,
       port: target.port,
+      ...(serverName !== undefined ? { stream: () => dial(target.host, target.port) } : {}),
       ...(target.user !== undefined ? { user: target.user } : {}),
       ...(target.database !== undefined ? { database: target.database } : {}),
       ...(target.password !== undefined ? { password: target.password } : {}),
-      ...(target.tls ? { ssl: { ...target.tls } } : {}),
+      // mysql2 leaves the certificate's name unchecked unless told (verifyIdentity): any certificate
+      // the CA signed would pass, and the RDS bundle signs every RDS server's.
+      ...(target.tls
+        ? { ssl: { ...(target.tls.ca ? { ca: target.tls.ca } : {}), rejectUnauthorized: target.tls.rejectUnauthorized, verifyIdentity: target.tls.rejectUnauthorized } }
+        : {}),
       connectionLimit: target.poolSize,
       maxIdle: target.poolSize,
       idleTimeout: 30_000,
@@ -64,4 +73,12 @@ export class MysqlLookupClient implements LookupClient {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** A TCP connection as mysql2 makes its own: no Nagle delay, keep-alive once connected. */
+function dial(host: string, port: number): Socket {
+  const socket = connect({ host, port });
+  socket.setNoDelay(true);
+  socket.once('connect', () => socket.setKeepAlive(true));
+  return socket;
 }

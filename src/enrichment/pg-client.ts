@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { Logger } from '../core/logger.js';
 import type { ConnectionTarget } from './connection.js';
@@ -36,7 +37,7 @@ export class PgLookupClient implements LookupClient {
       ...(target.user !== undefined ? { user: target.user } : {}),
       ...(target.database !== undefined ? { database: target.database } : {}),
       ...(target.password !== undefined ? { password: target.password } : {}),
-      ssl: target.tls ? { ...target.tls } : false,
+      ssl: target.tls ? pgTls(target.tls) : false,
       max: target.poolSize,
       connectionTimeoutMillis: opts.connectTimeoutMs,
       // The server cancels a slow lookup; the client-side timer is the backstop for a dead network.
@@ -90,6 +91,16 @@ export class PgLookupClient implements LookupClient {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/**
+ * pg checks the certificate against the host it dialled, and when that is a name it replaces the
+ * servername it was given with it: through a tunnel (localhost) serverName would never be checked.
+ * With serverName set, the identity check is ours and names it.
+ */
+function pgTls(tls: NonNullable<ConnectionTarget['tls']>): ConnectionOptions {
+  const name = tls.servername;
+  return name === undefined ? { ...tls } : { ...tls, checkServerIdentity: (_dialled, cert) => checkServerIdentity(name, cert) };
 }
 
 /** SQLSTATEs of a server session that lost our prepared statement (26000) or has one of that name already (42P05). */

@@ -7,7 +7,7 @@ import { backoffDelay, sleep } from '../core/retry.js';
 import { SharedEnrichment } from '../core/shared-enrichment.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig, LookupsConfig, ResilienceConfig } from './config.js';
-import { type Redact, toLookupError } from './db-errors.js';
+import { isTlsError, type Redact, toLookupError } from './db-errors.js';
 import { GuardedLookups } from './guarded-lookups.js';
 import { type Flight, InFlight } from './in-flight.js';
 import type { LookupSpec } from './identifiers.js';
@@ -97,7 +97,10 @@ export class SqlEnricher implements Enricher {
       } catch (raw) {
         const err = toLookupError(raw, `${spec.name} lookup on ${this.client.label}`, this.deps.redact);
         if (!err.retriable) {
-          throw new IntegratorError('CONFIG_INVALID', `enrichment: ${err.message} (check the connection settings, grants, and lookups table and column names)`, { cause: err });
+          const hint = isTlsError(raw)
+            ? 'check enrichment.tls: whether the server requires or offers TLS, caFile (the CA that signed its certificate) and serverName (the name on the certificate, when host is an IP or a tunnel)'
+            : 'check the connection settings (with enrichment.tls, if the server requires TLS), grants, and lookups table and column names';
+          throw new IntegratorError('CONFIG_INVALID', `enrichment: ${err.message} (${hint})`, { cause: err });
         }
         this.deps.log.warn({ db: this.client.label, err: { message: err.message } }, 'enrichment database not reachable at start-up; lookups will retry');
         return;
