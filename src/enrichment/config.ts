@@ -90,6 +90,8 @@ const connection = {
     .optional()
     .refine((u) => u === undefined || /^[a-z0-9+]+:\/\//i.test(u), 'must look like scheme://user@host:port/database')
     .refine((u) => u === undefined || !/^[^:]+:\/\/[^/@]*:[^/@]*@/.test(u), 'must not carry a password: set passwordEnv or passwordFile')
+    // Silently dropped, ?sslmode=require would leave a connection the user believes encrypted in plain text.
+    .refine((u) => u === undefined || !/[?#]/.test(u), 'must not carry parameters such as ?sslmode=: set enrichment.tls (and the other settings) instead')
     .describe('scheme://user@host:port/database; discrete settings below override its parts'),
   host: z.string().min(1).optional().describe('database host (e.g. the RDS endpoint)'),
   port: z.number().int().min(1).max(65_535).optional(),

@@ -54,6 +54,7 @@ describe('enrichment config', () => {
 
   it('keeps passwords out of the config: no password in the URL, one password source', () => {
     expect(issues({ type: 'postgres', url: 'postgres://app:hunter2@db:5432/shop' })).toEqual(['url: must not carry a password: set passwordEnv or passwordFile']);
+    expect(issues({ type: 'postgres', url: 'postgres://app@db:5432/shop?sslmode=require' })).toEqual(['url: must not carry parameters such as ?sslmode=: set enrichment.tls (and the other settings) instead']);
     expect(issues({ type: 'mysql', host: 'h', passwordEnv: 'A', passwordFile: '/b' })).toEqual(['passwordFile: set passwordEnv or passwordFile, not both']);
     expect(issues({ type: 'mysql' })).toEqual(['host: set url or host']);
     expect(issues({ type: 'postgres', host: 'h', sslmode: 'require' })[0]).toMatch(/Unrecognized key/i);
