@@ -9,7 +9,7 @@ import { MemoryMetrics } from '../../src/core/metrics.js';
 import type { Enricher } from '../../src/core/ports.js';
 import { createEnricher } from '../../src/enrichment/create.js';
 import { createMysqlSample, createPostgresSample, type MysqlSample, MYSQL, POSTGRES, type PostgresSample } from '../fixtures/sql/databases.js';
-import { CERT_NAME, makeCerts, startTlsMariadb, startTlsPostgres, type TestCerts, type TlsServer } from '../stack/tls-databases.js';
+import { CERT_NAME, makeCerts, type OwnServer, ownMariadb, ownPostgres, type TestCerts } from '../stack/own-databases.js';
 import { change, cust, type Dialect, dbConfig, ord } from './harness.js';
 
 /**
@@ -20,19 +20,17 @@ import { change, cust, type Dialect, dbConfig, ord } from './harness.js';
  */
 let dir: string;
 let certs: TestCerts;
-const servers: Partial<Record<Dialect, TlsServer>> = {};
+const servers: Partial<Record<Dialect, OwnServer>> = {};
 const samples: { postgres?: PostgresSample; mysql?: MysqlSample } = {};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'enrich-tls-'));
   certs = await makeCerts(dir);
-  [servers.postgres, servers.mysql] = await Promise.all([startTlsPostgres(certs), startTlsMariadb(certs)]);
+  [servers.postgres, servers.mysql] = await Promise.all([ownPostgres(dir, { tls: certs }), ownMariadb(dir, { tls: certs })]);
   const pgAdmin = new pg.Client({ host: servers.postgres.socket, port: servers.postgres.port, user: 'postgres', database: 'postgres' });
   await pgAdmin.connect();
   samples.postgres = await createPostgresSample({ customers: 5, orders: 10 }, { admin: Object.assign(pgAdmin, { user: 'postgres' }), prefix: 'tls' });
-  const myAdmin = await mysql.createConnection({ socketPath: servers.mysql.socket, user: 'root' });
-  await myAdmin.query('CREATE DATABASE test');
-  await myAdmin.query('USE test');
+  const myAdmin = await mysql.createConnection({ socketPath: servers.mysql.socket, user: 'root', database: 'test' });
   samples.mysql = await createMysqlSample({ customers: 5, orders: 10 }, { admin: myAdmin, prefix: 'tls' });
 }, 60_000);
 

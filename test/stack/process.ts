@@ -22,12 +22,12 @@ export interface Started {
 
 /**
  * Starts a process and resolves once `ready(output)` says so. The process is stopped by its own
- * pid (SIGTERM, then SIGKILL) when `stop()` is called or the test process exits.
+ * pid (`stopSignal`, SIGTERM unless set, then SIGKILL) when `stop()` is called or the test process exits.
  */
 export async function startProcess(
   command: string,
   args: readonly string[],
-  opts: { ready: (output: string) => boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; name?: string },
+  opts: { ready: (output: string) => boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; name?: string; stopSignal?: NodeJS.Signals },
 ): Promise<Started> {
   const child = spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -51,7 +51,7 @@ export async function startProcess(
     process.off('exit', kill);
     if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    process.kill(child.pid, 'SIGTERM');
+    process.kill(child.pid, opts.stopSignal ?? 'SIGTERM');
     const t = setTimeout(kill, 3000);
     await exited;
     clearTimeout(t);
