@@ -1,3 +1,8 @@
+/**
+ * Database servers of the tests' own, for what the machine's shared servers cannot be made to
+ * do: serve TLS only, or be restarted mid-test.
+ */
+
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -9,12 +14,7 @@ import { freePort, type Started, startProcess } from './process.js';
 const run = promisify(execFile);
 
 /**
- * Database servers of the tests' own, for what the machine's shared servers cannot be made to
- * do: serve TLS only, or be restarted mid-test.
- */
-
-/**
- * A private CA and a server certificate it signed for NAME (and nothing else: not localhost, not
+ * A private CA and a server certificate it signed for CERT_NAME (and nothing else: not localhost, not
  * 127.0.0.1), plus a second CA that signed nothing: what RDS hands out, in miniature.
  */
 export interface TestCerts {
