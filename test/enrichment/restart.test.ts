@@ -1,16 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SILENT_LOGGER } from '../../src/core/logger.js';
 import { MemoryMetrics } from '../../src/core/metrics.js';
 import { type EnrichOutcome, isRejection } from '../../src/core/ports.js';
 import { sleep } from '../../src/core/retry.js';
 import { createEnricher } from '../../src/enrichment/create.js';
-import { createMysqlSample, createPostgresSample } from '../fixtures/sql/databases.js';
-import { type OwnServer, ownMariadb, ownPostgres } from '../stack/own-databases.js';
+import { type OwnServer, ownMariadb, ownPostgres, sampleTablesOn } from '../stack/own-databases.js';
 import { change, type Dialect, dbConfig, ord } from './harness.js';
 
 /**
@@ -27,18 +24,7 @@ describe.each<Dialect>(['postgres', 'mysql'])("%s restarted mid-run (a server of
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'enrich-restart-'));
     server = dialect === 'postgres' ? await ownPostgres(dir) : await ownMariadb(dir);
-    // The admin session would not survive the restart: the tables are made, and it is closed.
-    if (dialect === 'postgres') {
-      const admin = new pg.Client({ host: server.socket, port: server.port, user: 'postgres', database: 'postgres' });
-      await admin.connect();
-      const sample = await createPostgresSample({ customers: 20, orders: 50 }, { admin: Object.assign(admin, { user: 'postgres' }) });
-      tables = sample.tables;
-      await admin.end();
-    } else {
-      const admin = await mysql.createConnection({ socketPath: server.socket, user: 'root', database: 'test' });
-      tables = (await createMysqlSample({ customers: 20, orders: 50 }, { admin })).tables;
-      await admin.end();
-    }
+    tables = await sampleTablesOn(server, { customers: 20, orders: 50 });
   }, 60_000);
 
   afterAll(async () => {
@@ -47,7 +33,7 @@ describe.each<Dialect>(['postgres', 'mysql'])("%s restarted mid-run (a server of
   });
 
   const open = (policy: 'emit' | 'wait') =>
-    createEnricher(dbConfig(dialect, tables, { port: server.port, policy, ...(dialect === 'postgres' ? { database: 'postgres' } : {}) }), {
+    createEnricher(dbConfig(dialect, tables, { port: server.port, database: server.database, policy }), {
       log: SILENT_LOGGER,
       metrics: new MemoryMetrics(),
     });

@@ -1,15 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SILENT_LOGGER } from '../../src/core/logger.js';
 import { MemoryMetrics } from '../../src/core/metrics.js';
 import type { Enricher } from '../../src/core/ports.js';
 import { createEnricher } from '../../src/enrichment/create.js';
-import { createMysqlSample, createPostgresSample, type MysqlSample, MYSQL, POSTGRES, type PostgresSample } from '../fixtures/sql/databases.js';
-import { CERT_NAME, makeCerts, type OwnServer, ownMariadb, ownPostgres, type TestCerts } from '../stack/own-databases.js';
+import { MYSQL, POSTGRES } from '../fixtures/sql/databases.js';
+import { CERT_NAME, makeCerts, type OwnServer, ownMariadb, ownPostgres, sampleTablesOn, type TestCerts } from '../stack/own-databases.js';
 import { change, cust, type Dialect, dbConfig, ord } from './harness.js';
 
 /**
@@ -21,33 +19,27 @@ import { change, cust, type Dialect, dbConfig, ord } from './harness.js';
 let dir: string;
 let certs: TestCerts;
 const servers: Partial<Record<Dialect, OwnServer>> = {};
-const samples: { postgres?: PostgresSample; mysql?: MysqlSample } = {};
+const tables: Partial<Record<Dialect, { customers: string; orders: string }>> = {};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'enrich-tls-'));
   certs = await makeCerts(dir);
   [servers.postgres, servers.mysql] = await Promise.all([ownPostgres(dir, { tls: certs }), ownMariadb(dir, { tls: certs })]);
-  const pgAdmin = new pg.Client({ host: servers.postgres.socket, port: servers.postgres.port, user: 'postgres', database: 'postgres' });
-  await pgAdmin.connect();
-  samples.postgres = await createPostgresSample({ customers: 5, orders: 10 }, { admin: Object.assign(pgAdmin, { user: 'postgres' }), prefix: 'tls' });
-  const myAdmin = await mysql.createConnection({ socketPath: servers.mysql.socket, user: 'root', database: 'test' });
-  samples.mysql = await createMysqlSample({ customers: 5, orders: 10 }, { admin: myAdmin, prefix: 'tls' });
+  tables.postgres = await sampleTablesOn(servers.postgres, { customers: 5, orders: 10 }, 'tls');
+  tables.mysql = await sampleTablesOn(servers.mysql, { customers: 5, orders: 10 }, 'tls');
 }, 60_000);
 
 afterAll(async () => {
-  await samples.postgres?.drop();
-  await samples.mysql?.drop();
   await Promise.all([servers.postgres?.stop(), servers.mysql?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** An enricher for the dialect's TLS server (or `at` another), checked at start-up as the service does. */
 function tlsEnricher(dialect: Dialect, settings: { host?: string; tls?: Record<string, unknown>; at?: { port: number; tables: { customers: string; orders: string } } }): Promise<Enricher> {
-  const tables = settings.at?.tables ?? samples[dialect]!.tables;
-  const cfg = dbConfig(dialect, tables, {
+  const cfg = dbConfig(dialect, settings.at?.tables ?? tables[dialect]!, {
     host: settings.host ?? '127.0.0.1',
     port: settings.at?.port ?? servers[dialect]!.port,
-    ...(dialect === 'postgres' && !settings.at ? { database: 'postgres' } : {}),
+    ...(settings.at ? {} : { database: servers[dialect]!.database }),
     ...(settings.tls ? { tls: settings.tls } : {}),
   });
   return createEnricher(cfg, { log: SILENT_LOGGER, metrics: new MemoryMetrics() });

@@ -9,6 +9,8 @@ import { chmod, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { createMysqlSample, createPostgresSample, type SampleCounts } from '../fixtures/sql/databases.js';
 import { freePort, type Started, startProcess } from './process.js';
 
 const run = promisify(execFile);
@@ -53,6 +55,9 @@ export async function makeCerts(dir: string): Promise<TestCerts> {
 
 /** A database server of the test's own, in a directory of its own, on a free loopback port. */
 export interface OwnServer {
+  readonly dialect: 'postgres' | 'mysql';
+  /** The database the tests use: postgres (initdb's) or test. */
+  readonly database: string;
   readonly port: number;
   /** Where an admin reaches the server over its Unix socket (no TLS needed there). */
   readonly socket: string;
@@ -81,11 +86,10 @@ async function postgresBin(): Promise<string> {
 }
 
 /** Holds a server process between stop() and start(). */
-async function restartable(port: number, socket: string, launch: () => Promise<Started>): Promise<OwnServer> {
+async function restartable(where: Pick<OwnServer, 'dialect' | 'database' | 'port' | 'socket'>, launch: () => Promise<Started>): Promise<OwnServer> {
   let running: Started | undefined = await launch();
   return {
-    port,
-    socket,
+    ...where,
     async stop() {
       await running?.stop();
       running = undefined;
@@ -123,7 +127,7 @@ export async function ownPostgres(dir: string, opts: OwnServerOptions = {}): Pro
   const port = await freePort();
   const tls = opts.tls ? ['-c', 'ssl=on', '-c', `ssl_cert_file=${opts.tls.certFile}`, '-c', `ssl_key_file=${opts.tls.keyFile}`] : [];
   const serve = cmd([join(bin, 'postgres'), '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', ...tls]);
-  return restartable(port, dir, () =>
+  return restartable({ dialect: 'postgres', database: 'postgres', port, socket: dir }, () =>
     startProcess(serve.command, serve.args, { ready: (out) => out.includes('ready to accept connections'), name: 'postgres (own)', stopSignal: 'SIGINT' }),
   );
 }
@@ -147,11 +151,34 @@ export async function ownMariadb(dir: string, opts: OwnServerOptions = {}): Prom
     ...['--no-defaults', `--datadir=${data}`, ...user, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${join(dir, 'mariadb.pid')}`],
     ...['--skip-log-bin', '--innodb-buffer-pool-size=16M', ...tls],
   ];
-  const server = await restartable(port, socket, () =>
+  const server = await restartable({ dialect: 'mysql', database: 'test', port, socket }, () =>
     startProcess(existsSync('/usr/sbin/mariadbd') ? '/usr/sbin/mariadbd' : 'mariadbd', args, { ready: (out) => out.includes('ready for connections'), name: 'mariadbd (own)' }),
   );
   const admin = await mysql.createConnection({ socketPath: socket, user: 'root' });
   await admin.query('CREATE DATABASE test');
   await admin.end();
   return server;
+}
+
+/**
+ * The sample tables on `server`, made over its Unix socket. The admin session is closed at once:
+ * it would not survive a restart, and the tables go with the server's directory.
+ */
+export async function sampleTablesOn(server: OwnServer, counts: SampleCounts, prefix?: string): Promise<{ customers: string; orders: string }> {
+  const opts = prefix === undefined ? {} : { prefix };
+  if (server.dialect === 'postgres') {
+    const admin = new pg.Client({ host: server.socket, port: server.port, user: 'postgres', database: server.database });
+    await admin.connect();
+    try {
+      return (await createPostgresSample(counts, { ...opts, admin: Object.assign(admin, { user: 'postgres' }) })).tables;
+    } finally {
+      await admin.end();
+    }
+  }
+  const admin = await mysql.createConnection({ socketPath: server.socket, user: 'root', database: server.database });
+  try {
+    return (await createMysqlSample(counts, { ...opts, admin })).tables;
+  } finally {
+    await admin.end();
+  }
 }
