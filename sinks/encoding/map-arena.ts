@@ -1,5 +1,6 @@
 import type { Enrichment } from '../../src/core/model.js';
 import { SharedEnrichment } from '../../src/core/shared-enrichment.js';
+import { LongTexts } from './long-texts.js';
 import { STRING_T, writeInline } from './staging.js';
 
 /** A map as the enricher carries it: column name → text (or null). */
@@ -7,9 +8,9 @@ export type TextMap = Readonly<Record<string, unknown>>;
 
 /**
  * A map's record in the arena, in 32-bit words: the writer chunk that holds its entries already
- * (STAMP) and where (AT), its entry count, its key list, how many of its values are SPECIAL, then
- * one string_t slot of 4 words per value. A special slot is a value the slot cannot hold: its
- * length word is LONG_VALUE (over 12 bytes, the next word indexes `texts`) or NULL_VALUE.
+ * (STAMP) and where (AT), its entry count, its key list, how many of its values are SPECIAL (null),
+ * then one string_t slot of 4 words per value: inline, or pointing into the generation's
+ * LongTexts. A null value's length word is NULL_VALUE.
  */
 export const STAMP = 0;
 export const AT = 1;
@@ -18,7 +19,6 @@ export const KEYS = 3;
 export const SPECIAL = 4;
 export const SLOTS = 5;
 export const SLOT_WORDS = STRING_T >> 2;
-export const LONG_VALUE = -1;
 export const NULL_VALUE = -2;
 
 /** Parallel lists: destructuring pairs made an iterator per entry on every row. */
@@ -68,8 +68,11 @@ const valueText = (v: unknown): string | null => (v === null || v === undefined 
  */
 export class MapArena {
   words: Int32Array;
-  /** Per generation: the values over 12 bytes, which special slots point at. */
-  texts: string[] = [];
+  /**
+   * Per generation: the values over 12 bytes, which slots point at. A writer that copies slots
+   * keeps the LongTexts they came from until its batch is written.
+   */
+  longTexts = new LongTexts();
   readonly keyLists: KeyList[] = [];
   private bytes: Uint8Array;
   private used = 0;
@@ -150,6 +153,8 @@ export class MapArena {
     const names = Object.keys(m);
     const keys = this.keysOf(names);
     const need = SLOTS + names.length * SLOT_WORDS;
+    // The long texts count too: four of their bytes a word.
+    if (this.used + need + (this.longTexts.bytes >> 2) > this.maxWords && this.used > 0 && !this.growOnly) this.startOver();
     if (this.used + need > this.words.length) this.grow(need);
     const at = this.used;
     const words = this.words;
@@ -161,13 +166,7 @@ export class MapArena {
         if (text === null) {
           words[slot] = NULL_VALUE;
           special++;
-        } else if (!writeInline(this.bytes, slot * 4, text)) {
-          words.fill(0, slot, slot + SLOT_WORDS);
-          words[slot] = LONG_VALUE;
-          words[slot + 1] = this.texts.length;
-          this.texts.push(text);
-          special++;
-        }
+        } else if (!writeInline(this.bytes, slot * 4, text)) this.longTexts.write(text, words, slot);
       }
     } catch (err) {
       // Slots are written into zeroed memory (inline strings need zero padding): leave it so.
@@ -183,10 +182,8 @@ export class MapArena {
     return at;
   }
 
-  /** Room for `need` more words: a larger array, or a new generation once at the limit. */
+  /** Room for `need` more words than are used (a generation has started over first if it was full). */
   private grow(need: number): void {
-    if (this.used + need > this.maxWords && this.used > 0 && !this.growOnly) this.startOver();
-    if (this.used + need <= this.words.length) return;
     // Past the limit only for one map larger than the limit itself, or the second of a pair (see pairOf).
     const size = Math.max(Math.min(this.words.length * 2, this.maxWords), this.used + need);
     const grown = new Int32Array(size);
@@ -200,7 +197,7 @@ export class MapArena {
     this.words = new Int32Array(Math.min(this.words.length, this.maxWords));
     this.bytes = new Uint8Array(this.words.buffer);
     this.used = 0;
-    this.texts = [];
+    this.longTexts = new LongTexts();
     this.byMap = new WeakMap();
     this.byPair = new WeakMap();
     this.token = {};

@@ -1,5 +1,6 @@
 import duckdb from '@duckdb/node-bindings';
-import { AT, type KeyList, KEYS, LONG_VALUE, type MapArena, SIZE, SLOT_WORDS, SLOTS, SPECIAL, STAMP } from './map-arena.js';
+import type { LongTexts } from './long-texts.js';
+import { AT, type KeyList, KEYS, type MapArena, SIZE, SLOT_WORDS, SLOTS, SPECIAL, STAMP } from './map-arena.js';
 import { assignLongStrings, CHUNK_ROWS, type ColumnWriter, STRING_T, Validity } from './staging.js';
 
 /** Numbers every chunk of every MapWriter, so a record's stamp never matches another's. */
@@ -8,7 +9,8 @@ let chunks = 0;
 /**
  * A MAP(VARCHAR, VARCHAR) column written the way DuckDB stores it: per row a list entry (offset,
  * length) into one child struct vector of keys and values. Staged this way a map costs DuckDB no
- * JSON parsing, and the JS thread no JSON text or native call per row for short entries.
+ * JSON parsing, and the JS thread no JSON text or native call per row: values over 12 bytes are
+ * slots pointing into the arena's LongTexts, copied like the short ones.
  *
  * Rows holding the same map point at the same child entries: a list entry is any range of the
  * child vector, and DuckDB reads each row's range. Within a chunk a hot customer's map is copied
@@ -26,7 +28,8 @@ export class MapWriter implements ColumnWriter {
   private keys = new Int32Array(0);
   private values = new Int32Array(0);
   private readonly valueValidity = new Validity();
-  private readonly long = { keys: { at: [] as number[], text: [] as string[] }, values: { at: [] as number[], text: [] as string[] } };
+  /** Keys over 12 bytes (a lookup column's name), written through the C API at flush. */
+  private readonly longKeys = { at: [] as number[], text: [] as string[] };
   private size = 0;
   private chunk = ++chunks;
   private pattern: KeyList | undefined;
@@ -36,6 +39,11 @@ export class MapWriter implements ColumnWriter {
   private matched = 0;
   private unmatched = 0;
   private lastUnmatched: KeyList | undefined;
+  /**
+   * The long texts that copied slots point into, one per arena generation this writer copied
+   * from: kept until the writer (and its batch) is dropped, after DuckDB has read the vectors.
+   */
+  private readonly held: LongTexts[] = [];
 
   constructor(private readonly arena: MapArena) {}
 
@@ -66,6 +74,7 @@ export class MapWriter implements ColumnWriter {
     w[record + STAMP] = this.chunk;
     w[record + AT] = at;
     this.size = end;
+    if (this.held[this.held.length - 1] !== this.arena.longTexts) this.held.push(this.arena.longTexts);
     if (w[record + SPECIAL] === 0) {
       const values = this.values;
       const from = record + SLOTS;
@@ -76,20 +85,16 @@ export class MapWriter implements ColumnWriter {
     else if (n > 0) this.writeKeys(list, at);
   }
 
-  /** Copies the value slots of a record with long or null values: those slots go through the C API or the validity mask. */
+  /** Copies the value slots of a record with null values: those are marked in the validity mask. */
   private copySpecial(w: Int32Array, record: number, at: number, n: number): void {
     const values = this.values;
     for (let j = 0; j < n; j++) {
       const from = record + SLOTS + j * SLOT_WORDS;
       const to = (at + j) * SLOT_WORDS;
-      const length = w[from]!;
-      if (length >= 0) for (let k = 0; k < SLOT_WORDS; k++) values[to + k] = w[from + k]!;
+      if (w[from]! >= 0) for (let k = 0; k < SLOT_WORDS; k++) values[to + k] = w[from + k]!;
       else {
         values.fill(0, to, to + SLOT_WORDS);
-        if (length === LONG_VALUE) {
-          this.long.values.at.push(at + j);
-          this.long.values.text.push(this.arena.texts[w[from + 1]!]!);
-        } else this.valueValidity.setNull(at + j);
+        this.valueValidity.setNull(at + j);
       }
     }
   }
@@ -97,10 +102,8 @@ export class MapWriter implements ColumnWriter {
   reset(): void {
     this.validity.reset();
     this.valueValidity.reset();
-    this.long.keys.at.length = 0;
-    this.long.keys.text.length = 0;
-    this.long.values.at.length = 0;
-    this.long.values.text.length = 0;
+    this.longKeys.at.length = 0;
+    this.longKeys.text.length = 0;
     // Another list was most of this chunk: make it the pattern, else put the pattern back.
     const next = this.unmatched > this.matched ? this.lastUnmatched : undefined;
     if (next !== undefined && next !== this.pattern && next.long === undefined) this.usePattern(next);
@@ -123,10 +126,9 @@ export class MapWriter implements ColumnWriter {
     const bytes = this.size * STRING_T;
     const keys = duckdb.struct_vector_get_child(child, 0);
     duckdb.copy_data_to_vector(keys, 0, this.keys.buffer, 0, bytes);
-    assignLongStrings(keys, this.long.keys.at, this.long.keys.text);
+    assignLongStrings(keys, this.longKeys.at, this.longKeys.text);
     const values = duckdb.struct_vector_get_child(child, 1);
     duckdb.copy_data_to_vector(values, 0, this.values.buffer, 0, bytes);
-    assignLongStrings(values, this.long.values.at, this.long.values.text);
     this.valueValidity.flush(values, this.size);
   }
 
@@ -135,8 +137,8 @@ export class MapWriter implements ColumnWriter {
     const long = list.long;
     if (long !== undefined) {
       for (let j = 0; j < long.at.length; j++) {
-        this.long.keys.at.push(at + long.at[j]!);
-        this.long.keys.text.push(long.text[j]!);
+        this.longKeys.at.push(at + long.at[j]!);
+        this.longKeys.text.push(long.text[j]!);
       }
     }
     this.dirty.push(at, at + list.names.length);

@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RAW_COLUMNS } from '../../src/core/columns.js';
 import type { InventoryChange } from '../../src/core/model.js';
@@ -167,6 +169,31 @@ describe('ParquetEncoder', () => {
       expect(await readChangesFromParquet(paths[0]!)).toEqual(records);
       expect(await readChangesFromParquet(paths[1]!)).toEqual(other);
     } finally {
+      await small.close();
+    }
+  });
+
+  it('keeps the long values of earlier arena generations while batches that point at them are written, through garbage collections', async () => {
+    // Long values live in DuckDB memory that a finalizer frees once nothing references it; a
+    // batch still being copied must keep it. Unique 40-byte values start the 1024-word arena over
+    // every few maps, and collections run all the while the batches are in flight.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const small = new ParquetEncoder({ compression: 'snappy', mapArenaWords: 1024, maxConcurrency: 2 });
+    const collecting = setInterval(gc, 1);
+    try {
+      const batch = (tag: string) =>
+        makeChanges(CHUNK_ROWS * 3 + 7, { stream: tag }).map((r, i) => ({
+          ...r,
+          enrichment: { status: 'ok' as const, failed: [], customer: Object.freeze({ name: `${tag} customer number ${i} of the batch`, tier: 'gold' }), order: null },
+        }));
+      const batches = ['a', 'b', 'c'].map(batch);
+      const paths = batches.map((_, k) => join(dir, `arena-gc-${k}.parquet`));
+      await Promise.all(batches.map((records, k) => small.encodeToFile(records, paths[k]!)));
+      clearInterval(collecting);
+      for (let k = 0; k < batches.length; k++) expect(await readChangesFromParquet(paths[k]!)).toEqual(batches[k]);
+    } finally {
+      clearInterval(collecting);
       await small.close();
     }
   });
