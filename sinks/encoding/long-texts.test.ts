@@ -1,11 +1,9 @@
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { exposeGc } from '../testing/gc.js';
 import { MapArena } from './map-arena.js';
 import { MapWriter } from './map-writer.js';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+const gc = exposeGc();
 
 /** Some event loop turns with collections, for finalizers and weak references to settle. */
 async function collect(): Promise<void> {
